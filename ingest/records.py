@@ -1,0 +1,97 @@
+"""Typed records that every ingest source produces and the graph builder consumes."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..ontology import normalise_label
+
+_ISSUE_URL = re.compile(r"^https?://github\.com/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/(?:issues|pull|discussions)/(?P<number>\d+)/?$",
+                        re.IGNORECASE)
+
+#: Repositories that the search corpus shows under a newer name than the dataset records (lower-case).
+REPOSITORY_RENAMES: dict[str, str] = {
+    "qwenlm/qwen3": "qwenlm/qwen2.5",
+    "qwenlm/qwen3-coder": "qwenlm/qwen2.5-coder",
+    "qwenlm/qwen2": "qwenlm/qwen2.5",
+    "qwenlm/qwen1.5": "qwenlm/qwen2.5",
+    "ggerganov/llama.cpp": "ggml-org/llama.cpp",
+}
+
+
+class IssueRef(BaseModel):
+    """A GitHub issue, identified by repository and number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    repository: str = Field(pattern=r"^[^/\s]+/[^/\s]+$")
+    number: int = Field(ge=1)
+    status: Literal["open", "closed"] | None = None
+
+    @classmethod
+    def from_url(cls, url: str, status: str | None = None) -> "IssueRef":
+        m = _ISSUE_URL.match(url.strip())
+        if not m:
+            raise ValueError(f"not a GitHub issue URL: {url!r}")
+        return cls(url=url.strip(), repository=f"{m['owner']}/{m['repo']}", number=int(m["number"]),
+                   status=status.lower() if status else None)
+
+    @property
+    def key(self) -> str:
+        return issue_key(self.url)
+
+
+def issue_key(url: str) -> str:
+    """Canonical ``owner/repo#number`` for an issue URL: case-insensitive and aware of repository renames.
+
+    >>> issue_key("https://github.com/QwenLM/Qwen3/issues/834")
+    'qwenlm/qwen2.5#834'
+    >>> issue_key("HTTPS://github.com/meta-llama/llama/issues/40/")
+    'meta-llama/llama#40'
+    """
+    m = _ISSUE_URL.match(url.strip())
+    if not m:
+        raise ValueError(f"not a GitHub issue URL: {url!r}")
+    repo = f"{m['owner']}/{m['repo']}".lower()
+    return f"{REPOSITORY_RENAMES.get(repo, repo)}#{int(m['number'])}"
+
+
+class Provenance(BaseModel):
+    """Where a record came from and who labeled it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="Stable identifier of the source document, e.g. 'dataset/QwenLM/Qwen/Qwen.json'")
+    kind: Literal["dataset", "cases", "github", "jsonl", "report"]
+    labeler: Literal["dataset", "failgraph-curator"] | None = None
+    index: int | None = Field(default=None, description="Zero-based position in the source file")
+
+
+class FailureRecord(BaseModel):
+    """One labeled observation of a failure in an issue (an issue can carry several)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue: IssueRef
+    symptom: str
+    root_cause: str
+    stage: str
+    model: str
+    architecture: str | None = None
+    record_number: int | None = None
+    provenance: Provenance
+
+    @field_validator("symptom", "root_cause", "stage", "model")
+    @classmethod
+    def _normalise(cls, v: str) -> str:
+        v = normalise_label(v)
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+
+__all__ = ["IssueRef", "FailureRecord", "Provenance", "REPOSITORY_RENAMES", "issue_key"]

@@ -1,0 +1,260 @@
+"""One small interface over the graph back ends: embedded Oxigraph (on disk or in memory) and rdflib in memory.
+
+Every store answers SPARQL with the default graph as the union of all named graphs (each source lives in its own
+named graph, so provenance stays queryable with ``GRAPH``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import BNode, Literal, URIRef
+
+from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
+
+#: A quad of rdflib terms: subject, predicate, object, named graph.
+Quad = tuple[URIRef | BNode, URIRef, URIRef | BNode | Literal, URIRef]
+
+EXPORT_FORMATS = {"turtle": "ttl", "trig": "trig", "nquads": "nq", "ntriples": "nt", "json-ld": "jsonld"}
+
+
+class StoreError(Exception):
+    """A query or load the store refused."""
+
+
+class GraphStore(ABC):
+    """What failgraph needs from a graph store."""
+
+    @abstractmethod
+    def add_quads(self, quads: Iterable[Quad]) -> int:
+        """Add quads; returns how many were given."""
+
+    @abstractmethod
+    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+        """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE) over the union of all graphs."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of quads."""
+
+    @abstractmethod
+    def export(self, path: Path, fmt: str) -> None:
+        """Write the whole store in one of :data:`EXPORT_FORMATS` (graph-only formats merge the named graphs)."""
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------- Oxigraph
+def _ox_term(t):
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t))
+    if isinstance(t, Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        if t.datatype:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+    raise TypeError(f"not an RDF term: {t!r}")
+
+
+def _from_ox(t) -> RDFTerm:
+    if isinstance(t, ox.NamedNode):
+        return RDFTerm(type="uri", value=t.value)
+    if isinstance(t, ox.BlankNode):
+        return RDFTerm(type="bnode", value=t.value)
+    if isinstance(t, ox.Literal):
+        return RDFTerm(type="literal", value=t.value, lang=t.language or None,
+                       datatype=None if t.language else t.datatype.value)
+    return RDFTerm(type="triple", value=str(t))
+
+
+def nquad_line(q: Quad) -> str:
+    s, p, o, g = q
+    return f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} .\n"
+
+
+class OxigraphStore(GraphStore):
+    """Embedded Oxigraph: persistent when given a directory, in memory otherwise."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path else None
+        if self.path is None:
+            self._store = ox.Store()
+        elif read_only:
+            self._store = ox.Store.read_only(str(self.path))
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._store = ox.Store(str(self.path))
+
+    def add_quads(self, quads: Iterable[Quad]) -> int:
+        n = 0
+        batch: list[str] = []
+        for q in quads:
+            batch.append(nquad_line(q))
+            n += 1
+            if len(batch) >= 100_000:
+                self._load_lines(batch)
+                batch = []
+        if batch:
+            self._load_lines(batch)
+        return n
+
+    def _load_lines(self, lines: list[str]) -> None:
+        self._store.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+
+    def load_nquads_file(self, path: Path) -> None:
+        self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+
+    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+        try:
+            res = self._store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as e:
+            raise StoreError(f"SPARQL syntax error: {e}") from e
+        if isinstance(res, ox.QueryBoolean):
+            return AskResult(value=bool(res))
+        if isinstance(res, ox.QuerySolutions):
+            variables = [v.value for v in res.variables]
+            rows = []
+            truncated = False
+            for sol in res:
+                if max_rows is not None and len(rows) >= max_rows:
+                    truncated = True
+                    break
+                rows.append({v: _from_ox(sol[v]) for v in variables if sol[v] is not None})
+            return SelectResult(variables=variables, rows=rows, truncated=truncated)
+        triples = []
+        for t in res:
+            if max_rows is not None and len(triples) >= max_rows:
+                break
+            triples.append((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+        return GraphResult(triples=triples)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def export(self, path: Path, fmt: str) -> None:
+        export_via_rdflib_or_ox(self, path, fmt)
+
+    def dump_quads(self, path: Path) -> None:
+        self._store.dump(str(path), format=ox.RdfFormat.N_QUADS)
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def optimize(self) -> None:
+        if self.path is not None:
+            self._store.optimize()
+
+    def close(self) -> None:
+        self.flush()
+        self._store = None  # type: ignore[assignment]  # release the RocksDB handle
+
+
+def export_via_rdflib_or_ox(store: "OxigraphStore", path: Path, fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise StoreError(f"unknown export format {fmt!r} (choose from {', '.join(EXPORT_FORMATS)})")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    target = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+              "ntriples": ox.RdfFormat.N_TRIPLES, "json-ld": ox.RdfFormat.JSON_LD}[fmt]
+    if target.supports_datasets:
+        store._store.dump(str(tmp), format=target)
+    else:  # merge the named graphs into one graph for graph-only formats
+        merged = ox.Store()
+        merged.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                           for q in store._store.quads_for_pattern(None, None, None, None))
+        merged.dump(str(tmp), format=target, from_graph=ox.DefaultGraph(),
+                    prefixes={"fg": "https://w3id.org/failgraph/ontology#",
+                              "skos": "http://www.w3.org/2004/02/skos/core#",
+                              "prov": "http://www.w3.org/ns/prov#"} if fmt == "turtle" else None)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------- rdflib
+def _from_rdflib(t) -> RDFTerm:
+    if isinstance(t, URIRef):
+        return RDFTerm(type="uri", value=str(t))
+    if isinstance(t, BNode):
+        return RDFTerm(type="bnode", value=str(t))
+    if isinstance(t, Literal):
+        dt = t.datatype
+        if dt is None and not t.language:
+            dt = URIRef("http://www.w3.org/2001/XMLSchema#string")
+        return RDFTerm(type="literal", value=str(t), lang=t.language or None, datatype=str(dt) if dt else None)
+    raise TypeError(f"not an RDF term: {t!r}")
+
+
+class RdflibStore(GraphStore):
+    """rdflib's default in-memory store (a Dataset whose default graph is the union): tests and comparisons."""
+
+    def __init__(self):
+        self.dataset = rdflib.Dataset(default_union=True)
+
+    def add_quads(self, quads: Iterable[Quad]) -> int:
+        n = 0
+        graphs: dict = {}
+        for s, p, o, g in quads:
+            graph = graphs.get(g)
+            if graph is None:
+                graph = graphs[g] = self.dataset.graph(g)
+            graph.add((s, p, o))
+            n += 1
+        return n
+
+    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+        try:
+            with warnings.catch_warnings():  # rdflib 7 warns on every union-graph lookup inside its engine
+                warnings.simplefilter("ignore", DeprecationWarning)
+                res = self.dataset.query(sparql)
+                if res.type == "SELECT":
+                    res.bindings  # evaluate inside the filter
+        except Exception as e:  # rdflib raises pyparsing errors for syntax problems
+            raise StoreError(f"SPARQL error: {e}") from e
+        if res.type == "ASK":
+            return AskResult(value=bool(res.askAnswer))
+        if res.type == "SELECT":
+            variables = [str(v) for v in res.vars]
+            rows = []
+            truncated = False
+            for b in res.bindings:
+                if max_rows is not None and len(rows) >= max_rows:
+                    truncated = True
+                    break
+                rows.append({str(k): _from_rdflib(v) for k, v in b.items() if v is not None})
+            return SelectResult(variables=variables, rows=rows, truncated=truncated)
+        return GraphResult(triples=[tuple(_from_rdflib(x) for x in t) for t in res.graph][: max_rows or None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.dataset.quads((None, None, None, None)))
+
+    def export(self, path: Path, fmt: str) -> None:
+        if fmt not in EXPORT_FORMATS:
+            raise StoreError(f"unknown export format {fmt!r}")
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        rdflib_fmt = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt", "json-ld": "json-ld"}[fmt]
+        if fmt in ("turtle", "ntriples"):
+            g = rdflib.Graph()
+            for s, p, o, _ in self.dataset.quads((None, None, None, None)):
+                g.add((s, p, o))
+            g.serialize(tmp, format=rdflib_fmt)
+        else:
+            self.dataset.serialize(tmp, format=rdflib_fmt)
+        os.replace(tmp, path)
+
+
+__all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "RdflibStore", "StoreError", "nquad_line"]

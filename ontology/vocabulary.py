@@ -1,0 +1,76 @@
+"""Vocabulary individuals of ``failgraph.ttl``: stages, architectures, model series and labelers."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+from rdflib import URIRef
+from rdflib.namespace import PROV, RDF, RDFS
+
+from .files import ontology_graph
+from .namespaces import FG
+
+
+class Term(BaseModel):
+    """A named individual of the ontology."""
+
+    model_config = ConfigDict(frozen=True)
+
+    iri: str
+    label: str
+
+
+class UnknownTerm(ValueError):
+    """A name that matches no individual of the ontology."""
+
+
+class Vocabulary:
+    """Stages, architectures, model series (with their GitHub owners) and labeling agents."""
+
+    def __init__(self, stages: list[Term], architectures: list[Term], series: dict[str, Term], agents: list[Term]):
+        self.stages = stages
+        self.architectures = architectures
+        self.series_by_owner = series
+        self.agents = agents
+
+    @staticmethod
+    def _find(terms: list[Term], name: str, kind: str) -> Term:
+        key = name.strip().casefold()
+        for t in terms:
+            if t.label.casefold() == key:
+                return t
+        raise UnknownTerm(f"{name!r} is not a known {kind} (known: {', '.join(t.label for t in terms)})")
+
+    def stage(self, name: str) -> Term:
+        return self._find(self.stages, name, "stage")
+
+    def architecture(self, name: str) -> Term:
+        return self._find(self.architectures, name, "architecture")
+
+    def series_for_owner(self, owner: str) -> Term | None:
+        """The model series published by a GitHub owner (case-insensitive), or None."""
+        return self.series_by_owner.get(owner.casefold())
+
+    def series(self) -> list[Term]:
+        return sorted(self.series_by_owner.values(), key=lambda t: t.label)
+
+
+def _terms_of(g, cls) -> list[Term]:
+    return sorted((Term(iri=str(s), label=str(g.value(s, RDFS.label))) for s in g.subjects(RDF.type, cls)),
+                  key=lambda t: t.label)
+
+
+@cache
+def load_vocabulary() -> Vocabulary:
+    g = ontology_graph()
+    series = {str(g.value(s, FG.githubOwner)).casefold(): Term(iri=str(s), label=str(g.value(s, RDFS.label)))
+              for s in g.subjects(RDF.type, FG.ModelSeries)}
+    return Vocabulary(_terms_of(g, FG.Stage), _terms_of(g, FG.Architecture), series, _terms_of(g, PROV.Agent))
+
+
+#: IRIs of the two labelers failgraph knows.
+DATASET_LABELER = URIRef(FG.OpenLLMFailuresStudy)
+CURATOR_LABELER = URIRef(FG.FailgraphCurator)
+
+__all__ = ["Term", "UnknownTerm", "Vocabulary", "load_vocabulary", "DATASET_LABELER", "CURATOR_LABELER"]

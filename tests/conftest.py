@@ -1,0 +1,43 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATASET = REPO.parent / "shared" / "data" / "open-llm-failures"
+
+
+@pytest.fixture(scope="session")
+def dataset_dir() -> Path:
+    if not DATASET.is_dir():
+        pytest.fail(f"the shared dataset is missing at {DATASET}; tests expect ../shared beside the checkout")
+    return DATASET
+
+
+@pytest.fixture
+def dataset_slice(tmp_path, dataset_dir) -> Path:
+    """A small real slice of the dataset, with the stray-space folder names of the published archive."""
+    root = tmp_path / "slice"
+    for rel, dest in [("DeepSeek/V2/DeepSeek-V2.json", "DeepSeek/V2 /DeepSeek-V2.json"),
+                      ("DeepSeek/MoE/DeepSeek-MoE.json", "DeepSeek/MoE /DeepSeek-MoE.json"),
+                      ("QwenLM/Qwen2.5-Math/Qwen2dot5-Math.json", "QwenLM/Qwen2.5-Math/Qwen2dot5-Math.json")]:
+        (root / dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(dataset_dir / rel, root / dest)
+    return root
+
+
+@pytest.fixture(scope="session")
+def full_records(dataset_dir):
+    from failgraph.ingest.dataset import load_dataset
+    loaded = load_dataset(dataset_dir)
+    assert not loaded.problems
+    return loaded.records
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory, full_records):
+    from failgraph.kg.build import build_graph
+    from failgraph.kg.home import GraphHome
+    home = GraphHome(tmp_path_factory.mktemp("home"))
+    build_graph(home, full_records)
+    return home

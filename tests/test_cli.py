@@ -1,0 +1,53 @@
+import csv
+import io
+import json
+
+import rdflib
+from typer.testing import CliRunner
+
+from failgraph.ui.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_build_stats_sparql_export(tmp_path, dataset_slice):
+    from failgraph.ingest.dataset import load_dataset
+    n = len(load_dataset(dataset_slice).records)
+    home = tmp_path / "home"
+    r = run("build", "--dataset", dataset_slice, "--home", home)
+    assert r.exit_code == 0, r.output
+    assert f"built {n} failure records" in r.output
+    r = run("stats", "--json", "--home", home)
+    data = json.loads(r.stdout)
+    assert set(data) == {"symptom_category", "root_cause_category", "matrix"}
+    assert sum(data["symptom_category"].values()) == n == sum(data["root_cause_category"].values())
+    r = run("sparql", "symptom_cause_category", "--format", "json", "--home", home)
+    res = json.loads(r.stdout)
+    assert res["head"]["vars"] == ["root_cause_category", "symptom_category", "records"]
+    assert sum(int(b["records"]["value"]) for b in res["results"]["bindings"]) == n
+    r = run("sparql", "symptom_cause_leaf", "--format", "csv", "--home", home)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert sum(int(x["records"]) for x in rows) == n
+    for name, fmt in [("g.ttl", "turtle"), ("g.jsonld", "json-ld")]:
+        r = run("export", tmp_path / name, "--home", home)
+        assert r.exit_code == 0, r.output
+        g = rdflib.Dataset().parse(tmp_path / name, format=fmt)
+        assert sum(1 for _ in g.quads()) > 500
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path, dataset_slice):
+    r = run("build", "--dataset", tmp_path / "missing", "--home", tmp_path / "h")
+    assert r.exit_code == 2 and "does not exist" in r.output and "Traceback" not in r.output
+    r = run("stats", "--home", tmp_path / "empty")
+    assert r.exit_code == 2 and "failgraph build" in r.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.json").write_text('[{"number": 1}]')
+    r = run("build", "--dataset", tmp_path / "bad", "--home", tmp_path / "h")
+    assert r.exit_code == 2 and "x.json record #0" in r.output
+    run("build", "--dataset", dataset_slice, "--home", tmp_path / "h")
+    r = run("sparql", "SELECT WHERE {", "--home", tmp_path / "h")
+    assert r.exit_code == 2 and "syntax" in r.output.lower()

@@ -1,0 +1,83 @@
+import json
+from collections import Counter
+
+import pytest
+
+from failgraph.kg.build import open_store, populate
+from failgraph.kg.named_queries import list_queries, resolve_query_text
+from failgraph.kg.stats import category_table
+from failgraph.kg.store import RdflibStore
+
+SYMPTOM_PREFIX = {"Crash": "Runtime Crash", "Loading Failure": "Runtime Crash", "Hang": "Process Hang",
+                  "Incorrect Functionality": "Incorrect Functionality", "Poor Performance": "Poor Performance"}
+CAUSE_PREFIX = {"Environment Compatibility Issues": "Environment and Infrastructure Fault",
+                "Hardware and Resource Limitations": "Environment and Infrastructure Fault",
+                "Distributed and Parallel Computing Issues": "Environment and Infrastructure Fault",
+                "Configuration and Parameter Setting Errors": "User Configuration and Usage Fault",
+                "API Usage and Interface Issues": "User Configuration and Usage Fault",
+                "Model Corruption Issues": "Data and Input Fault", "Data and Computation Issues": "Data and Input Fault",
+                "Algorithm Implementation Defects": "Software Implementation Defect",
+                "Tokenizer and Text Processing Issues": "Software Implementation Defect"}
+
+
+def raw_matrix(dataset_dir):
+    """Counts straight from the JSON files, by label prefix: an independent check of graph and queries."""
+    m = Counter()
+    for f in dataset_dir.rglob("*.json"):
+        for r in json.loads(f.read_text()):
+            m[(CAUSE_PREFIX[r["ROOT CAUSE"].split(" - ")[0].strip()], SYMPTOM_PREFIX[r["SYMPTOM"].split(" - ")[0]])] += 1
+    return m
+
+
+def test_category_table_matches_raw_counts_and_the_study(built_home, dataset_dir):
+    t = category_table(open_store(built_home))
+    raw = raw_matrix(dataset_dir)
+    for (rc, s), n in raw.items():
+        assert t.matrix[rc][s] == n
+    assert t.total == 706
+    assert t.symptom_category == {"Runtime Crash": 432, "Process Hang": 19, "Incorrect Functionality": 240,
+                                  "Poor Performance": 15}
+    assert t.root_cause_category == {"Environment and Infrastructure Fault": 324,
+                                     "User Configuration and Usage Fault": 195, "Data and Input Fault": 90,
+                                     "Software Implementation Defect": 97}
+
+
+@pytest.fixture(scope="module")
+def rdflib_store(full_records):
+    s = RdflibStore()
+    populate(s, full_records)
+    return s
+
+
+@pytest.mark.parametrize("q", list_queries(), ids=lambda q: q.name)
+def test_each_named_query_counts_every_record_on_both_stores(q, built_home, rdflib_store):
+    ox_rows = open_store(built_home).query(q.text).records()
+    assert ox_rows, q.name
+    assert sum(r["records"] for r in ox_rows) == 706
+    key = lambda r: tuple(sorted((k, str(v)) for k, v in r.items()))
+    assert sorted(map(key, ox_rows)) == sorted(map(key, rdflib_store.query(q.text).records()))
+
+
+def test_series_and_stage_queries_agree_with_raw_data(built_home, full_records):
+    from failgraph.kg.named_queries import get_query
+    store = open_store(built_home)
+    by_stage = Counter()
+    for r in store.query(get_query("by_stage").text).records():
+        by_stage[r["stage"]] += r["records"]
+    assert by_stage == Counter(r.stage for r in full_records)
+    by_series = Counter()
+    for r in store.query(get_query("by_series").text).records():
+        by_series[r["series"]] += r["records"]
+    owners = {"deepseek-ai": "DeepSeek", "meta-llama": "Llama", "QwenLM": "Qwen"}
+    assert by_series == Counter(owners[r.issue.repository.split("/")[0]] for r in full_records)
+
+
+def test_query_resolution(tmp_path):
+    assert "SELECT" in resolve_query_text("symptom_cause_category")
+    assert "SELECT" in resolve_query_text("kg/queries/symptom_cause_category.rq")
+    f = tmp_path / "mine.rq"
+    f.write_text("ASK { ?s ?p ?o }")
+    assert resolve_query_text(str(f)) == "ASK { ?s ?p ?o }"
+    assert resolve_query_text("ASK { ?s ?p ?o }") == "ASK { ?s ?p ?o }"
+    with pytest.raises(FileNotFoundError):
+        resolve_query_text("missing.rq")
