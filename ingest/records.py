@@ -94,4 +94,24 @@ class FailureRecord(BaseModel):
         return v
 
 
-__all__ = ["IssueRef", "FailureRecord", "Provenance", "REPOSITORY_RENAMES", "issue_key"]
+__all__ = ["IssueDocument", "IssueRef", "FailureRecord", "Provenance", "REPOSITORY_RENAMES", "issue_key"]
+
+
+class IssueDocument(BaseModel):
+    """The text of an issue thread from a tracker (GitHub, a JSONL export, a pasted report), unlabeled by itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue: IssueRef
+    title: str = ""
+    body: str = ""
+    comments: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list, description="The tracker's own labels (bug, inactive...)")
+    created_at: str | None = None
+    updated_at: str | None = None
+    provenance: Provenance
+
+    @property
+    def text(self) -> str:
+        """Title, body and comments as one text."""
+        return "\n\n".join(p for p in [self.title, self.body, *self.comments] if p)

@@ -32,6 +32,8 @@ class Manifest(BaseModel):
     failgraph_version: str
     quads: int
     records: int
+    cases: int = 0
+    documents: int = 0
     issues: int
     sources: list[str]
     inputs_fingerprint: str

@@ -18,7 +18,7 @@ from .store import GraphStore
 _RECORDS = """
 PREFIX fg: <https://w3id.org/failgraph/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?issue ?url ?symptom ?cause ?model ?model_label ?series WHERE {
+SELECT DISTINCT ?record ?issue ?url ?symptom ?cause ?model ?model_label ?series WHERE {
   ?record a fg:FailureRecord ; fg:aboutIssue ?issue ; fg:hasSymptom ?symptom ; fg:hasRootCause ?cause .
   ?issue fg:url ?url .
   OPTIONAL { ?record fg:model ?model . ?model rdfs:label ?model_label . OPTIONAL { ?model fg:inSeries ?series } }

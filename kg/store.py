@@ -83,9 +83,29 @@ def _from_ox(t) -> RDFTerm:
     return RDFTerm(type="triple", value=str(t))
 
 
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def nt_term(t) -> str:
+    """A term in N-Triples/N-Quads syntax (rdflib's ``n3()`` may emit Turtle-only long strings)."""
+    if isinstance(t, URIRef):
+        return f"<{t}>"
+    if isinstance(t, BNode):
+        return f"_:{t}"
+    if isinstance(t, Literal):
+        lex = str(t).translate(_NT_ESCAPES)
+        if t.language:
+            return f'"{lex}"@{t.language}'
+        if t.datatype and str(t.datatype) != _XSD_STRING:
+            return f'"{lex}"^^<{t.datatype}>'
+        return f'"{lex}"'
+    raise TypeError(f"not an RDF term: {t!r}")
+
+
 def nquad_line(q: Quad) -> str:
     s, p, o, g = q
-    return f"{s.n3()} {p.n3()} {o.n3()} {g.n3()} .\n"
+    return f"{nt_term(s)} {nt_term(p)} {nt_term(o)} {nt_term(g)} .\n"
 
 
 class OxigraphStore(GraphStore):

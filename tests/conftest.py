@@ -41,3 +41,17 @@ def built_home(tmp_path_factory, full_records):
     home = GraphHome(tmp_path_factory.mktemp("home"))
     build_graph(home, full_records)
     return home
+
+
+@pytest.fixture(scope="session")
+def small_kb(tmp_path_factory, full_records):
+    """A knowledge base over the whole labeled dataset and a real slice of the case base (the real MiniLM model)."""
+    from failgraph.assistant.knowledge import KnowledgeBase
+    from failgraph.ingest.cases import load_cases
+    from failgraph.kg.build import GraphInputs, build_graph
+    from failgraph.kg.home import GraphHome
+    cases = load_cases().cases
+    picked = cases[::5]  # every fifth case: ~100 real cases across all repositories
+    home = GraphHome(tmp_path_factory.mktemp("kbhome"))
+    build_graph(home, GraphInputs(records=full_records, cases=picked))
+    return KnowledgeBase.from_home(home)

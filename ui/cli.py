@@ -9,20 +9,27 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
-from ..kg.build import BuildError, build_graph, open_store
+from ..ingest.extract import error_signature
+from ..ingest.sources import load_issue_documents
+from ..kg.build import BuildError, GraphInputs, build_graph, open_store
 from ..kg.home import GraphHome, NoGraphError
 from ..kg.named_queries import list_queries, resolve_query_text
 from ..kg.results import AskResult, GraphResult, SelectResult
 from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
+from ..ontology import load_taxonomy
+from .cli_ingest import ingest_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
+app.add_typer(ingest_app, name="ingest")
 out = Console()
 err = Console(stderr=True)
 
@@ -58,35 +65,77 @@ def user_errors(fn):
 def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dataset directory or JSON file "
                                                           "(default: $FAILGRAPH_DATASET, else a cached download).")] = None,
           home: HomeOpt = None,
+          cases: Annotated[Optional[Path], typer.Option("--cases", help="Case-base JSONL (default: the curated case "
+                                                        "base shipped with failgraph).")] = None,
+          no_cases: Annotated[bool, typer.Option("--no-cases", help="Build from the labeled dataset only.")] = False,
           skip_invalid: Annotated[bool, typer.Option(help="Build from the valid records when some are malformed.")] = False,
           validate: Annotated[Optional[bool], typer.Option("--validate/--no-validate",
                                                            help="SHACL-validate before publishing (default: "
                                                                 "on for graphs up to 20,000 records).")] = None):
-    """Ingest the labeled dataset and (re)build the knowledge graph atomically."""
+    """Ingest the labeled dataset, the case base and ingested threads, and (re)build the graph atomically."""
     loaded = load_dataset(dataset)
-    if loaded.problems:
-        for p in loaded.problems[:20]:
+    case_load = None if no_cases else load_cases(cases)
+    problems = [str(p) for p in loaded.problems] + ([str(p) for p in case_load.problems] if case_load else [])
+    if problems:
+        for p in problems[:20]:
             err.print(f"[yellow]invalid record:[/] {p}", highlight=False, soft_wrap=True)
-        if len(loaded.problems) > 20:
-            err.print(f"... and {len(loaded.problems) - 20} more")
+        if len(problems) > 20:
+            err.print(f"... and {len(problems) - 20} more")
         if not skip_invalid:
-            fail(f"{len(loaded.problems)} malformed record(s) in {loaded.root}; fix them or pass --skip-invalid")
+            fail(f"{len(problems)} malformed record(s) (first: {problems[0]}); fix them or pass --skip-invalid")
     gh = GraphHome(home)
+    inputs = GraphInputs(records=loaded.records, cases=case_load.cases if case_load else [],
+                         documents=load_issue_documents(gh.root))
+    total = len(inputs.records) + len(inputs.cases) + len(inputs.documents)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task("building graph", total=len(loaded.records))
-        report = build_graph(gh, loaded.records, validate=validate, problems=len(loaded.problems),
-                             progress=lambda n: bar.advance(task, n))
+        task = bar.add_task("building graph", total=total)
+        report = build_graph(gh, inputs, validate=validate, problems=len(problems),
+                             progress=lambda n: bar.advance(task, n), signature_of=error_signature)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
-    out.print(f"built {m.records} failure records about {m.issues} issues from {len(loaded.files)} files: "
-              f"{m.quads} quads, SHACL {shacl}; graph home {gh.root}", highlight=False)
+    out.print(f"built {m.records} labeled records from {len(loaded.files)} dataset files, {m.cases} curated cases and "
+              f"{m.documents} ingested threads about {m.issues} issues: {m.quads} quads, SHACL {shacl}; "
+              f"graph home {gh.root}", highlight=False)
+
+
+def _case_stats(cases_path: Path | None, as_json: bool) -> None:
+    loaded = load_cases(cases_path)
+    tax = load_taxonomy()
+    by = {"root_cause": {c.label: 0 for c in tax.leaves("root_cause")},
+          "symptom": {c.label: 0 for c in tax.leaves("symptom")}}
+    dataset = 0
+    for c in loaded.cases:
+        by["root_cause"][c.root_cause] += 1
+        by["symptom"][c.symptom] += 1
+        dataset += c.labeler == "dataset"
+    summary = {"cases": len(loaded.cases), "dataset_issues": dataset, "curator_labeled": len(loaded.cases) - dataset,
+               "problems": [str(p) for p in loaded.problems], "root_cause_leaf": by["root_cause"],
+               "symptom_leaf": by["symptom"]}
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    out.print(f"{len(loaded.cases)} cases ({dataset} issues of the labeled dataset, {len(loaded.cases) - dataset} "
+              f"labeled by failgraph curators) in {loaded.path}", highlight=False)
+    for scheme, title in (("root_cause", "Cases per root-cause leaf"), ("symptom", "Cases per symptom leaf")):
+        table = Table(title=title)
+        table.add_column("leaf")
+        table.add_column("cases", justify="right")
+        for label, n in sorted(by[scheme].items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(label, str(n), style="red" if n < 3 else None)
+        out.print(table)
 
 
 @app.command()
 @user_errors
-def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
-    """The symptom × root-cause category matrix of the study's records (its Table 2)."""
+def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+          cases: Annotated[bool, typer.Option("--cases", help="Report the curated case base per taxonomy leaf.")] = False,
+          cases_file: Annotated[Optional[Path], typer.Option("--cases-file", help="Case file for --cases (default: the "
+                                                             "shipped case base).")] = None):
+    """The symptom × root-cause category matrix of the study's records (its Table 2), or the case base's spread."""
+    if cases:
+        _case_stats(cases_file, as_json)
+        return
     store = open_store(GraphHome(home))
     t = category_table(store)
     if as_json:
@@ -166,6 +215,125 @@ def export(path: Annotated[Path, typer.Argument(help="Output file.")], home: Hom
     store = open_store(GraphHome(home))
     store.export(path, fmt)
     out.print(f"wrote {path} ({fmt}, {path.stat().st_size:,} bytes)", highlight=False)
+
+
+def _load_kb(home: Path | None):
+    from ..assistant.knowledge import KnowledgeBase
+
+    gh = GraphHome(home)
+    gh.current()  # a clear error before the model loads when nothing is built
+    with err.status("loading the knowledge graph, the embedding model and the text index "
+                    "(the first run after a build embeds every case text)…"):
+        return KnowledgeBase.from_home(gh)
+
+
+def _print_diagnosis(d) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    for note in d.notes:
+        out.print(f"[yellow]note:[/] {escape(note)}")
+    out.print("[bold]Symptoms[/]: " + ", ".join(f"{escape(s.label)} ({s.score:.2f})" for s in d.symptoms))
+    for i, c in enumerate(d.root_causes, 1):
+        body = [f"[dim]{escape(c.category)} › {escape(c.group)}[/]", "", "[bold]Fix[/]:"]
+        body += [f"  {k}. {escape(f)}" for k, f in enumerate(c.fixes, 1)]
+        body += ["", "[bold]Why[/]:"] + [f"  {escape(p.source)} —{escape(p.edge)}"
+                                          f"{'' if p.weight is None else f' ({p.weight:.2f})'}→ {escape(p.target)}"
+                                          for p in c.path]
+        out.print(Panel("\n".join(body), title=f"{i}. {escape(c.label)}  score {c.score:.2f}", title_align="left"))
+    if d.similar:
+        table = Table(title="Similar past failures")
+        table.add_column("score", justify="right")
+        table.add_column("issue")
+        table.add_column("labels")
+        for s in d.similar:
+            table.add_row(f"{s.score:.2f}", s.url, escape("; ".join(s.labels)))
+        out.print(table)
+
+
+@app.command()
+@user_errors
+def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: error output, what you saw, versions. "
+                                                           "'-' reads standard input.")] = None,
+             batch: Annotated[Optional[Path], typer.Option("--batch", help="JSONL of {id, text, exclude_urls}; "
+                                                           "one JSON answer per line.")] = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+             top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
+             home: HomeOpt = None):
+    """Diagnose a failure report: ranked root causes with fixes, similar past failures and the graph path."""
+    from ..assistant.diagnose import diagnose as run_diagnosis
+    from ..assistant.models import ReportRequest
+    from ..assistant.report import ReportError
+
+    if (text is None) == (batch is None):
+        fail("give either a report TEXT (or '-' for stdin) or --batch FILE.jsonl")
+    if batch is not None:
+        lines = batch.read_text(encoding="utf-8").splitlines()
+        kb = _load_kb(home)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("diagnosing", total=len(lines))
+            for n, line in enumerate(lines, 1):
+                bar.advance(task)
+                if not line.strip():
+                    continue
+                try:
+                    raw = json.loads(line)
+                    req = ReportRequest.model_validate({"top_k": top_k, **raw} if isinstance(raw, dict) else raw)
+                    answer = run_diagnosis(kb, req).model_dump(mode="json")
+                except (json.JSONDecodeError, ValidationError, ReportError) as e:
+                    rid = raw.get("id") if isinstance(locals().get("raw"), dict) else None
+                    err.print(f"[yellow]{batch}:{n}:[/] {str(e).splitlines()[0]}", highlight=False)
+                    answer = {"id": rid, "error": str(e).splitlines()[0]}
+                sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        return
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        d = run_diagnosis(_load_kb(home), ReportRequest(text=text, top_k=top_k))
+    except ReportError as e:
+        fail(str(e))
+    if as_json:
+        sys.stdout.write(d.model_dump_json(indent=2) + "\n")
+    else:
+        _print_diagnosis(d)
+
+
+@app.command("eval")
+@user_errors
+def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/report, symptom, root_cause, "
+                                                       "source_url (e.g. ingest/cases/cases.jsonl).")],
+                 home: HomeOpt = None,
+                 json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
+                 plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the confusion matrices as "
+                                                              "a PNG.")] = None,
+                 limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None):
+    """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
+    from ..assistant.evaluate import evaluate, load_labeled, plot_confusion
+    from ..kg.home import write_atomic
+
+    items = load_labeled(cases)[:limit]
+    kb = _load_kb(home)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("leave-one-out", total=len(items))
+        res = evaluate(kb, items, progress=lambda n: bar.advance(task, n))
+    for scheme, title in (("root_cause", "Root cause"), ("symptom", "Symptom")):
+        table = Table(title=f"{title}: leave-one-out over {res.items} reports (top-1 / top-3 / MRR)")
+        table.add_column("method")
+        levels = list(getattr(res.methods["failgraph"], scheme))
+        for lv in levels:
+            table.add_column(lv, justify="right")
+        for method, scores in res.methods.items():
+            cells = [f"{s.top1:.3f} / {s.top3:.3f} / {s.mrr:.3f}" for s in getattr(scores, scheme).values()]
+            table.add_row(method, *cells, style="bold" if method == "failgraph" else None)
+        out.print(table)
+    if json_out:
+        write_atomic(json_out, res.model_dump_json(indent=2))
+        out.print(f"wrote {json_out}")
+    if plot:
+        plot_confusion(res, plot)
+        out.print(f"wrote {plot}")
 
 
 def main() -> None:

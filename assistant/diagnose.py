@@ -1,0 +1,107 @@
+"""The diagnosis pipeline: report → extract → retrieve → walk → rank → explain, each step a plain function.
+
+``analyse`` returns the full distributions (used by evaluation); ``diagnose`` turns them into the public
+:class:`~failgraph.assistant.models.Diagnosis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from ..ingest.records import issue_key
+from .explain import answer_for
+from .facts import extract_facts
+from .knowledge import KnowledgeBase
+from .models import Diagnosis, ExtractedFacts, LabelScore, ReportRequest, SimilarFailure
+from .rank import cause_distribution, ranked_leaves
+from .report import prepare_report
+from .retrieve import Neighbour, retrieve
+from .symptoms import classify_symptoms
+from .walk import CauseEvidence, walk
+
+NEIGHBOURS = 10
+SIMILAR_SHOWN = 5
+#: Below this cosine similarity a past failure is not "similar"; with no neighbour above it and no rule firing,
+#: the answer says that nothing similar is known.
+NOVELTY_SIMILARITY = 0.45
+TEXT_TEMPERATURE = 1.0
+
+
+class Analysis(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    text: str
+    notes: list[str]
+    facts: ExtractedFacts
+    neighbours: list[Neighbour]
+    symptom_dist: dict[str, float]
+    cause_dist: dict[str, float]
+    evidence: dict[str, CauseEvidence]
+    novel: bool
+
+
+def exclusion_keys(urls: Iterable[str], notes: list[str]) -> frozenset[str]:
+    keys = set()
+    for u in urls:
+        try:
+            keys.add(issue_key(u))
+        except ValueError:
+            notes.append(f"ignored exclude_urls entry that is not a GitHub issue URL: {u[:100]!r}")
+    return frozenset(keys)
+
+
+def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
+            query_vector=None) -> Analysis:
+    prepared = prepare_report(request.text)
+    notes = list(prepared.notes)
+    exclude = exclusion_keys(request.exclude_urls, notes)
+    facts = extract_facts(prepared.text)
+    if query_vector is None:
+        query_vector = kb.embedder.encode([prepared.text])[0]
+    neighbours = retrieve(kb, prepared.text, query_vector, k=NEIGHBOURS, exclude=exclude, mode=mode)
+    symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude))
+    evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
+                    kb.cause_text_model.posterior(prepared.text, exclude, TEXT_TEMPERATURE))
+    cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude))
+    best_sim = max((n.similarity for n in neighbours), default=0.0)
+    novel = best_sim < NOVELTY_SIMILARITY and not any(e.rules_fired for e in evidence.values())
+    if novel:
+        notes.append("nothing similar is known: no past failure is close to this report and no rule fired, so the "
+                     "ranking below rests on the study's overall statistics only")
+    return Analysis(text=prepared.text, notes=notes, facts=facts, neighbours=neighbours, symptom_dist=symptom_dist,
+                    cause_dist=cause_dist, evidence=evidence, novel=novel)
+
+
+def diagnose(kb: KnowledgeBase, request: ReportRequest) -> Diagnosis:
+    a = analyse(kb, request)
+    shown = [n for n in a.neighbours if n.similarity >= NOVELTY_SIMILARITY][:SIMILAR_SHOWN] or a.neighbours[:2]
+    return Diagnosis(
+        id=request.id,
+        symptoms=[LabelScore(label=s, score=round(p, 4))
+                  for s, p in ranked_leaves(a.symptom_dist, "symptom")[:request.top_k]],
+        root_causes=[answer_for(a.evidence[c], p, a.facts, a.neighbours)
+                     for c, p in ranked_leaves(a.cause_dist, "root_cause")[:request.top_k]],
+        similar=[SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
+                                title=n.failure.title, fix=n.failure.fix)
+                 for n in sorted(shown, key=lambda n: -n.similarity)],
+        facts=a.facts, novel=a.novel, notes=a.notes)
+
+
+def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[str] = ()) -> list[SimilarFailure]:
+    """Similar past failures only (the support-bot lookup): hybrid retrieval, scored by cosine similarity."""
+    prepared = prepare_report(text)
+    exclude = exclusion_keys(exclude_urls, [])
+    vec = kb.embedder.encode([prepared.text])[0]
+    hits = retrieve(kb, prepared.text, vec, k=k, exclude=exclude)
+    return [SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
+                           title=n.failure.title, fix=n.failure.fix) for n in hits]
+
+
+def diagnose_many(kb: KnowledgeBase, requests: Iterable[ReportRequest]) -> Iterator[Diagnosis]:
+    for r in requests:
+        yield diagnose(kb, r)
+
+
+__all__ = ["Analysis", "NOVELTY_SIMILARITY", "analyse", "diagnose", "diagnose_many", "exclusion_keys", "similar"]

@@ -1,0 +1,212 @@
+"""Leave-one-out evaluation of the diagnosis engine against baselines, measured side by side in one run.
+
+Each labeled report is diagnosed with its own issue excluded from retrieval and from the statistics. Accuracy is
+reported at every level of both taxonomies (top-1, top-3, MRR) for failgraph and for the baselines: the majority
+class, the study's heuristic (crash → dependency, incorrect output → control tokens, hang → distributed), BM25-only
+and dense-only neighbour voting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from ..ontology import Level, SchemeName, load_taxonomy
+from ..ontology.rules import study_heuristics
+from .diagnose import analyse
+from .knowledge import KnowledgeBase
+from .models import ReportRequest
+from .rank import normalise, ranked_leaves, roll_up
+from .report import prepare_report
+from .symptoms import neighbour_votes, rule_hits
+
+LEVELS: dict[SchemeName, list[Level]] = {
+    "root_cause": [Level.category, Level.subcategory, Level.group, Level.leaf],
+    "symptom": [Level.category, Level.group, Level.leaf],
+}
+METHODS = ["failgraph", "majority", "study_heuristic", "bm25_only", "dense_only"]
+
+
+class LabeledReport(BaseModel):
+    """One evaluation item: a case-base line or any JSONL with text/report, symptom, root_cause, source_url."""
+
+    text: str
+    symptom: str
+    root_cause: str
+    source_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_from_report(cls, data):
+        if isinstance(data, dict) and "text" not in data and "report" in data:
+            data = {**data, "text": data["report"]}
+        return data
+
+
+class LevelScore(BaseModel):
+    top1: float
+    top3: float
+    mrr: float
+    n: int
+
+
+class MethodScores(BaseModel):
+    root_cause: dict[str, LevelScore]
+    symptom: dict[str, LevelScore]
+
+
+class EvaluationResult(BaseModel):
+    items: int
+    methods: dict[str, MethodScores]
+    confusion: dict[str, dict[str, int]] = Field(description="failgraph root-cause category: gold → predicted")
+    confusion_symptom: dict[str, dict[str, int]]
+
+
+def load_labeled(path: Path) -> list[LabeledReport]:
+    tax = load_taxonomy()
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = LabeledReport.model_validate(json.loads(line))
+            tax.leaf("symptom", item.symptom)
+            tax.leaf("root_cause", item.root_cause)
+        except (json.JSONDecodeError, ValidationError, ValueError) as e:
+            raise ValueError(f"{path}:{n}: {e}") from e
+        out.append(item)
+    if not out:
+        raise ValueError(f"{path} holds no labeled reports")
+    return out
+
+
+def _rank_of(dist: dict[str, float], gold: str, ordered: list[str] | None = None) -> int | None:
+    ordered = ordered or [k for k, _ in sorted(dist.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return ordered.index(gold) + 1 if gold in ordered else None
+
+
+class _Tally:
+    def __init__(self):
+        self.ranks: dict[tuple[str, str, str], list[int | None]] = {}
+
+    def add(self, method: str, scheme: SchemeName, leaf_dist: dict[str, float], gold_leaf: str) -> None:
+        tax = load_taxonomy()
+        gold = tax.leaf(scheme, gold_leaf)
+        for level in LEVELS[scheme]:
+            g = tax.at_level(gold, level)
+            if g is None:
+                continue
+            if level == Level.leaf:  # in the order answers are given (see rank.ranked_leaves)
+                rank = _rank_of(leaf_dist, g.label, [k for k, _ in ranked_leaves(leaf_dist, scheme)])
+            else:
+                rank = _rank_of(roll_up(leaf_dist, scheme, level), g.label)
+            self.ranks.setdefault((method, scheme, level.value), []).append(rank)
+
+    def scores(self, method: str) -> MethodScores:
+        out = {}
+        for scheme in LEVELS:
+            out[scheme] = {}
+            for level in LEVELS[scheme]:
+                ranks = self.ranks.get((method, scheme, level.value), [])
+                n = len(ranks)
+                out[scheme][level.value] = LevelScore(
+                    top1=sum(1 for r in ranks if r == 1) / n if n else 0.0,
+                    top3=sum(1 for r in ranks if r and r <= 3) / n if n else 0.0,
+                    mrr=sum(1 / r for r in ranks if r) / n if n else 0.0, n=n)
+        return MethodScores(**out)
+
+
+def _heuristic(text: str, cause_prior: dict[str, float], symptom_prior: dict[str, float]) -> tuple[dict, dict]:
+    """The study's rule of thumb: symptom from the symptom rules alone, cause from the symptom's category."""
+    tax = load_taxonomy()
+    hits = rule_hits(text)
+    symptom = max(hits, key=hits.get) if hits else max(symptom_prior, key=symptom_prior.get)
+    category = tax.category_of(tax.leaf("symptom", symptom)).label
+    cause = study_heuristics().get(category) or max(cause_prior, key=cause_prior.get)
+    sym_dist = {s: (1.0 if s == symptom else 0.0) + 1e-6 * p for s, p in symptom_prior.items()}
+    cause_dist = {c: (1.0 if c == cause else 0.0) + 1e-6 * p for c, p in cause_prior.items()}
+    return sym_dist, cause_dist
+
+
+def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
+             progress: Callable[[int], None] | None = None) -> EvaluationResult:
+    tax = load_taxonomy()
+    tally = _Tally()
+    cats_rc = [c.label for c in tax.concepts("root_cause", Level.category)]
+    cats_s = [c.label for c in tax.concepts("symptom", Level.category)]
+    confusion = {g: {p: 0 for p in cats_rc} for g in cats_rc}
+    confusion_s = {g: {p: 0 for p in cats_s} for g in cats_s}
+    for item in items:
+        req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
+        qv = kb.embedder.encode([prepare_report(item.text).text])[0]
+        a = analyse(kb, req, query_vector=qv)
+        tally.add("failgraph", "root_cause", a.cause_dist, item.root_cause)
+        tally.add("failgraph", "symptom", a.symptom_dist, item.symptom)
+        gold_c = tax.category_of(tax.leaf("root_cause", item.root_cause)).label
+        pred_c = max(roll_up(a.cause_dist, "root_cause", Level.category).items(), key=lambda kv: kv[1])[0]
+        confusion[gold_c][pred_c] += 1
+        gold_s = tax.category_of(tax.leaf("symptom", item.symptom)).label
+        pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
+        confusion_s[gold_s][pred_s] += 1
+
+        exclude = frozenset()
+        if item.source_url:
+            from ..ingest.records import issue_key
+            exclude = frozenset({issue_key(item.source_url)})
+        cprior, sprior = kb.stats.cause_prior(exclude), kb.stats.symptom_prior(exclude)
+        tally.add("majority", "root_cause", cprior, item.root_cause)
+        tally.add("majority", "symptom", sprior, item.symptom)
+        hs, hc = _heuristic(a.text, cprior, sprior)
+        tally.add("study_heuristic", "root_cause", hc, item.root_cause)
+        tally.add("study_heuristic", "symptom", hs, item.symptom)
+        for method, mode in (("bm25_only", "keyword"), ("dense_only", "dense")):
+            b = analyse(kb, req, mode=mode, query_vector=qv)
+            cv = neighbour_votes(b.neighbours, "root_causes")
+            sv = neighbour_votes(b.neighbours, "symptoms")
+            # ties and unseen labels fall back to the prior, scaled far below any vote
+            tally.add(method, "root_cause", normalise({c: cv.get(c, 0.0) + 1e-6 * p for c, p in cprior.items()}),
+                      item.root_cause)
+            tally.add(method, "symptom", normalise({s: sv.get(s, 0.0) + 1e-6 * p for s, p in sprior.items()}),
+                      item.symptom)
+        if progress:
+            progress(1)
+    return EvaluationResult(items=len(items), methods={m: tally.scores(m) for m in METHODS}, confusion=confusion,
+                            confusion_symptom=confusion_s)
+
+
+def plot_confusion(result: EvaluationResult, path: Path) -> None:
+    """Both category-level confusion matrices as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6.5))
+    for ax, (title, conf) in zip(axes, [("Root-cause category", result.confusion),
+                                        ("Symptom category", result.confusion_symptom)]):
+        labels = list(conf)
+        m = np.array([[conf[g][p] for p in labels] for g in labels])
+        ax.imshow(m, cmap="Blues")
+        short = [lab.replace(" and ", " & ").replace("Configuration", "Config.") for lab in labels]
+        ax.set_xticks(range(len(labels)), short, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(labels)), short, fontsize=8)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                ax.text(j, i, str(m[i, j]), ha="center", va="center",
+                        color="white" if m[i, j] > m.max() / 2 else "black")
+        acc = np.trace(m) / max(m.sum(), 1)
+        ax.set_title(f"{title}: top-1 {acc:.3f} (n={m.sum()})")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+    fig.suptitle("failgraph leave-one-out confusion matrices")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+__all__ = ["EvaluationResult", "LabeledReport", "LevelScore", "METHODS", "MethodScores", "evaluate", "load_labeled",
+           "plot_confusion"]

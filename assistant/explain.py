@@ -1,0 +1,59 @@
+"""Step 7 — explain: the graph path behind each ranked cause, and concrete fixes."""
+
+from __future__ import annotations
+
+from ..ontology import Level, load_taxonomy
+from ..ontology.rules import load_playbook
+from .models import CauseAnswer, ExtractedFacts, PathStep
+from .retrieve import Neighbour
+from .walk import CauseEvidence
+
+REPORT = "report"
+
+
+def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[PathStep]:
+    tax = load_taxonomy()
+    steps: list[PathStep] = []
+    if ev.via_symptoms:
+        s, ps, pc = max(ev.via_symptoms, key=lambda t: t[1] * t[2])
+        steps.append(PathStep(source=REPORT, edge="exhibits", target=s, weight=round(ps, 4)))
+        steps.append(PathStep(source=s, edge="indicates P(cause|symptom)", target=ev.cause, weight=round(pc, 4)))
+    for why in ev.rules_fired[:2]:
+        steps.append(PathStep(source=REPORT, edge=f"rule: {why}", target=ev.cause))
+    for n in neighbours:
+        if ev.cause in n.failure.root_causes:
+            steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url, weight=round(n.similarity, 4)))
+            steps.append(PathStep(source=n.failure.url, edge="has root cause", target=ev.cause))
+            break
+    chain = tax.ancestors(tax.leaf("root_cause", ev.cause))
+    for child, parent in zip(chain, chain[1:]):
+        steps.append(PathStep(source=child.label, edge="broader", target=parent.label))
+    return steps
+
+
+def fixes_for(cause: str, facts: ExtractedFacts, neighbours: list[Neighbour], limit: int = 5) -> list[str]:
+    """Fix steps from similar past failures with this cause first (concrete), then the playbook's steps."""
+    fixes: list[str] = []
+    for n in neighbours:
+        if cause in n.failure.root_causes and n.failure.fix:
+            mark = "confirmed fix" if n.failure.fix_confirmed else "suggested fix"
+            fixes.append(f"{n.failure.fix} ({mark} in {n.failure.url})")
+            if len(fixes) >= 2:
+                break
+    steps = load_playbook().fixes_for(cause)
+    if facts.libraries and "Dependency Library" in cause:
+        libs = ", ".join(f"{k} {v}" for k, v in sorted(facts.libraries.items()))
+        fixes.append(f"Your report shows {libs}: check each against the versions the model and framework require.")
+    fixes.extend(steps)
+    return fixes[:limit]
+
+
+def answer_for(ev: CauseEvidence, score: float, facts: ExtractedFacts, neighbours: list[Neighbour]) -> CauseAnswer:
+    tax = load_taxonomy()
+    leaf = tax.leaf("root_cause", ev.cause)
+    return CauseAnswer(label=ev.cause, score=round(score, 4), category=tax.category_of(leaf).label,
+                       group=tax.at_level(leaf, Level.group).label, fixes=fixes_for(ev.cause, facts, neighbours),
+                       path=explanation_path(ev, neighbours), evidence=ev.supporting[:5])
+
+
+__all__ = ["answer_for", "explanation_path", "fixes_for"]

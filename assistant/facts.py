@@ -1,0 +1,20 @@
+"""Step 2 — extract facts from the report with the ingest extractors, in the assistant's output shape."""
+
+from __future__ import annotations
+
+from ..ingest.extract import extract_environment
+from .models import ExtractedFacts
+
+
+def extract_facts(text: str) -> ExtractedFacts:
+    env = extract_environment(text)
+    libs: dict[str, str] = {}
+    for m in env.libraries:
+        libs.setdefault(m.name, m.version)
+    return ExtractedFacts(libraries=libs, cuda=env.cuda, gpus=list(env.gpus), os=env.os,
+                          frameworks=list(env.frameworks), models=list(env.models),
+                          quantization=list(env.quantization),
+                          errors=list(dict.fromkeys(e.signature for e in env.errors)))
+
+
+__all__ = ["extract_facts"]

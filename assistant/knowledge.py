@@ -1,0 +1,57 @@
+"""The knowledge the assistant reasons over — past failures, their text index and label statistics — as one object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..kg.build import open_store
+from ..kg.corpus import Corpus, PastFailure, load_corpus
+from ..kg.embed import Embedder
+from ..kg.home import GraphHome
+from ..kg.store import GraphStore
+from ..kg.vectors import TextIndex
+from .statistics import LabelStatistics
+from .textmodel import TextModel
+
+INDEX_DIR = "vectors"
+
+
+class KnowledgeBase:
+    def __init__(self, corpus: Corpus, index: TextIndex, embedder: Embedder, *, index_built: bool = False):
+        self.corpus = corpus
+        self.failures: dict[str, PastFailure] = corpus.by_key()
+        self.index = index
+        self.embedder = embedder
+        self.stats = LabelStatistics(corpus.records)
+        labeled = [f for f in corpus.failures if f.root_causes]
+        self.cause_text_model = TextModel([(f.key, f.index_text, f.root_causes) for f in labeled])
+        self.symptom_text_model = TextModel([(f.key, f.index_text, f.symptoms) for f in labeled])
+        self.index_built = index_built
+
+    @classmethod
+    def from_store(cls, store: GraphStore, embedder: Embedder | None = None, index_dir: Path | None = None,
+                   *, show_progress: bool = False) -> "KnowledgeBase":
+        embedder = embedder or Embedder()
+        corpus = load_corpus(store)
+        ids = [f.key for f in corpus.failures]
+        texts = [f.index_text for f in corpus.failures]
+        if index_dir is None:
+            return cls(corpus, TextIndex.build(ids, texts, embedder, show_progress=show_progress), embedder,
+                       index_built=True)
+        index, built = TextIndex.load_or_build(index_dir, ids, texts, embedder, show_progress=show_progress)
+        return cls(corpus, index, embedder, index_built=built)
+
+    @classmethod
+    def from_home(cls, home: GraphHome, embedder: Embedder | None = None, *,
+                  show_progress: bool = False) -> "KnowledgeBase":
+        """The published graph of ``home``, with its text index persisted in the snapshot (rebuilt only if stale)."""
+        return cls.from_store(open_store(home), embedder, home.current() / INDEX_DIR, show_progress=show_progress)
+
+    def vector_of(self, key: str) -> np.ndarray:
+        pos = self.index.vectors._pos[key]
+        return self.index.vectors.index.reconstruct(pos)
+
+
+__all__ = ["INDEX_DIR", "KnowledgeBase"]

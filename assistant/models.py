@@ -1,0 +1,76 @@
+"""Typed inputs and outputs of the diagnosis engine (the contract of `failgraph diagnose --json` and /v1/diagnose)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TOP_K = 27
+
+
+class ReportRequest(BaseModel):
+    """One report to diagnose (a batch line of `failgraph diagnose --batch`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int | None = None
+    text: str
+    exclude_urls: list[str] = Field(default_factory=list,
+                                    description="Issues to leave out of retrieval and statistics (leave-one-out)")
+    top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
+
+
+class PathStep(BaseModel):
+    """One edge of an explanation path in the graph."""
+
+    source: str
+    edge: str
+    target: str
+    weight: float | None = None
+
+
+class CauseAnswer(BaseModel):
+    label: str = Field(description="Released root-cause leaf label")
+    score: float
+    category: str
+    group: str
+    fixes: list[str]
+    path: list[PathStep]
+    evidence: list[str] = Field(default_factory=list, description="URLs of similar past failures with this cause")
+
+
+class SimilarFailure(BaseModel):
+    url: str
+    score: float = Field(description="Cosine similarity of the report to this failure's text")
+    labels: list[str]
+    title: str = ""
+    fix: str | None = None
+
+
+class ExtractedFacts(BaseModel):
+    libraries: dict[str, str] = Field(default_factory=dict)
+    cuda: str | None = None
+    gpus: list[str] = Field(default_factory=list)
+    os: str | None = None
+    frameworks: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    quantization: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list, description="Normalised error signatures")
+
+
+class Diagnosis(BaseModel):
+    id: str | int | None = None
+    symptoms: list[LabelScore]
+    root_causes: list[CauseAnswer]
+    similar: list[SimilarFailure]
+    facts: ExtractedFacts = Field(default_factory=ExtractedFacts)
+    novel: bool = Field(default=False, description="True when nothing similar is known: treat the ranking as a guess")
+    notes: list[str] = Field(default_factory=list)
+
+
+__all__ = ["CauseAnswer", "Diagnosis", "ExtractedFacts", "LabelScore", "MAX_TOP_K", "PathStep", "ReportRequest",
+           "SimilarFailure"]

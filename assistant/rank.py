@@ -1,0 +1,64 @@
+"""Step 6 — rank root causes: normalise evidence scores into a distribution and roll it up the taxonomy."""
+
+from __future__ import annotations
+
+from ..ontology import Level, SchemeName, load_taxonomy
+from .walk import CauseEvidence
+
+#: Scores are sharpened with this exponent before normalising (fitted on the case base's leave-one-out run so that
+#: a top score of p is right about p of the time; see `failgraph eval`).
+SHARPNESS = 1.0
+#: Scores are divided by prior^PRIOR_CORRECTION: the evidence terms (statistics, neighbours) all lean towards the
+#: commonest causes, and this evens out that double counting.
+PRIOR_CORRECTION = 0.4
+
+
+def normalise(scores: dict[str, float], sharpness: float = 1.0) -> dict[str, float]:
+    powered = {k: max(v, 0.0) ** sharpness for k, v in scores.items()}
+    total = sum(powered.values())
+    if total <= 0:
+        return {k: 1.0 / len(scores) for k in scores} if scores else {}
+    return {k: v / total for k, v in powered.items()}
+
+
+def cause_distribution(evidence: dict[str, CauseEvidence], prior: dict[str, float] | None = None,
+                       sharpness: float | None = None) -> dict[str, float]:
+    gamma = PRIOR_CORRECTION
+    scores = {c: e.score / (prior[c] ** gamma if prior and gamma else 1.0) for c, e in evidence.items()}
+    return normalise(scores, SHARPNESS if sharpness is None else sharpness)
+
+
+def roll_up(leaf_dist: dict[str, float], scheme: SchemeName, level: Level) -> dict[str, float]:
+    """Sum leaf probabilities into the concepts of one level (leaves without an ancestor there are dropped)."""
+    tax = load_taxonomy()
+    out: dict[str, float] = {}
+    for leaf, p in leaf_dist.items():
+        node = tax.at_level(tax.leaf(scheme, leaf), level)
+        if node is not None:
+            out[node.label] = out.get(node.label, 0.0) + p
+    return out
+
+
+def top(dist: dict[str, float], k: int) -> list[tuple[str, float]]:
+    return sorted(dist.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
+def ranked_leaves(leaf_dist: dict[str, float], scheme: SchemeName) -> list[tuple[str, float]]:
+    """Leaves in answer order: first the best leaf of the best group of the best category (so the first answer
+    agrees with the rolled-up category and group decisions), then the others by score."""
+    if not leaf_dist:
+        return []
+    tax = load_taxonomy()
+    cats = roll_up(leaf_dist, scheme, Level.category)
+    groups = roll_up(leaf_dist, scheme, Level.group)
+    best_cat = max(cats, key=lambda c: (cats[c], c))
+    in_cat = [g for g in groups if tax.category_of(tax.by_label(scheme, g)).label == best_cat]
+    best_group = max(in_cat, key=lambda g: (groups[g], g))
+    first = max((leaf for leaf in leaf_dist
+                 if tax.at_level(tax.leaf(scheme, leaf), Level.group).label == best_group),
+                key=lambda leaf: (leaf_dist[leaf], leaf))
+    rest = [kv for kv in top(leaf_dist, len(leaf_dist)) if kv[0] != first]
+    return [(first, leaf_dist[first]), *rest]
+
+
+__all__ = ["PRIOR_CORRECTION", "ranked_leaves", "SHARPNESS", "cause_distribution", "normalise", "roll_up", "top"]

@@ -1,0 +1,65 @@
+"""Two helpers that keep the extractors fast: a same-length lower-case copy, and regex matching at trigger positions.
+
+Python's ``re`` scans a long alternation position by position. Most extractors look for a few dozen keywords, so it
+is much faster to find the keywords with ``str.find`` (a C loop) and try the full pattern only where one starts.
+
+>>> low = lower_same_length("Two A100s and an H100")
+>>> [m.group(0) for m in match_at_triggers(low, ("a100", "h100"), re.compile(r"(?<![\\w])[ah]100"))]
+['a100', 'h100']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+def lower_same_length(text: str) -> str:
+    """``text.lower()``, keeping every character's offset (characters whose lower case is longer stay as they are)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # pragma: no cover - rare scripts
+
+
+def minimal_triggers(triggers: Iterable[str]) -> tuple[str, ...]:
+    """The triggers that no shorter trigger is a prefix of (their positions cover all the others').
+
+    >>> minimal_triggers(["torch", "torchvision", "vllm", "vllm-ascend", "peft"])
+    ('peft', 'torch', 'vllm')
+    """
+    out: list[str] = []
+    for t in sorted({t for t in triggers if t}):
+        if not any(t.startswith(o) for o in out):
+            out.append(t)
+    return tuple(out)
+
+
+def trigger_positions(low: str, triggers: Iterable[str]) -> list[int]:
+    """Sorted start offsets of every occurrence of every trigger string."""
+    positions: set[int] = set()
+    for t in triggers:
+        if not t:
+            continue
+        i = low.find(t)
+        while i >= 0:
+            positions.add(i)
+            i = low.find(t, i + 1)
+    return sorted(positions)
+
+
+def match_at_triggers(low: str, triggers: Iterable[str], rx: re.Pattern[str]) -> list[re.Match[str]]:
+    """Non-overlapping matches of ``rx`` that start where a trigger starts, in text order."""
+    out: list[re.Match[str]] = []
+    last_end = -1
+    for p in trigger_positions(low, triggers):
+        if p < last_end:
+            continue
+        m = rx.match(low, p)
+        if m and m.end() > m.start():
+            out.append(m)
+            last_end = m.end()
+    return out
+
+
+__all__ = ["lower_same_length", "match_at_triggers", "minimal_triggers", "trigger_positions"]

@@ -1,0 +1,79 @@
+"""Rules and playbook kept as data beside the ontology: symptom rules, cause rules and fix steps per root cause."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .files import data_path
+from .taxonomy import load_taxonomy
+
+
+class PatternRule(BaseModel):
+    """A case-insensitive regular expression whose match is evidence for a taxonomy leaf."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    pattern: str
+    leaf: str
+    weight: float = Field(gt=0, le=1)
+    why: str = ""
+    regex: re.Pattern
+
+    def search(self, text: str) -> re.Match | None:
+        return self.regex.search(text)
+
+
+class Playbook(BaseModel):
+    steps: dict[str, list[str]]
+
+    @field_validator("steps")
+    @classmethod
+    def _known_leaves(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        tax = load_taxonomy()
+        return {tax.leaf("root_cause", k).label: steps for k, steps in v.items()}
+
+    def fixes_for(self, root_cause: str) -> list[str]:
+        return list(self.steps.get(root_cause, []))
+
+
+def _load_rules(name: str, key: str, scheme) -> list[PatternRule]:
+    tax = load_taxonomy()
+    out = []
+    for i, r in enumerate(yaml.safe_load(data_path(f"rules/{name}").read_text(encoding="utf-8"))):
+        try:
+            regex = re.compile(r["pattern"], re.IGNORECASE)
+        except re.error as e:
+            raise ValueError(f"rules/{name} rule #{i}: bad pattern: {e}") from e
+        out.append(PatternRule(pattern=r["pattern"], leaf=tax.leaf(scheme, r[key]).label, weight=r["weight"],
+                               why=r.get("why", ""), regex=regex))
+    return out
+
+
+@cache
+def symptom_rules() -> tuple[PatternRule, ...]:
+    return tuple(_load_rules("symptoms.yaml", "symptom", "symptom"))
+
+
+@cache
+def cause_rules() -> tuple[PatternRule, ...]:
+    return tuple(_load_rules("causes.yaml", "cause", "root_cause"))
+
+
+@cache
+def load_playbook() -> Playbook:
+    return Playbook(steps=yaml.safe_load(data_path("playbook.yaml").read_text(encoding="utf-8")))
+
+
+@cache
+def study_heuristics() -> dict[str, str]:
+    """Paper symptom category → root-cause leaf, the study's rule of thumb (a baseline for evaluation)."""
+    tax = load_taxonomy()
+    raw = yaml.safe_load(data_path("rules/heuristics.yaml").read_text(encoding="utf-8"))
+    return {tax.by_label("symptom", k).label: tax.leaf("root_cause", v).label for k, v in raw.items()}
+
+
+__all__ = ["study_heuristics", "PatternRule", "Playbook", "cause_rules", "load_playbook", "symptom_rules"]

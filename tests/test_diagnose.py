@@ -1,0 +1,89 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from failgraph.assistant.diagnose import analyse, diagnose, similar
+from failgraph.assistant.models import ReportRequest
+from failgraph.assistant.report import ReportError
+from failgraph.ontology import load_taxonomy
+
+QWEN2_KEYERROR = ("Loading Qwen2-7B-Instruct with AutoModelForCausalLM.from_pretrained fails right away:\n"
+                  "KeyError: 'qwen2'\ntransformers==4.36.2, torch 2.1.2+cu121")
+
+
+def test_answer_shape_and_taxonomy(small_kb):
+    d = diagnose(small_kb, ReportRequest(id="r1", text=QWEN2_KEYERROR, top_k=3))
+    tax = load_taxonomy()
+    assert d.id == "r1" and len(d.root_causes) == 3 and len(d.symptoms) == 3
+    for c in d.root_causes:
+        leaf = tax.leaf("root_cause", c.label)
+        assert c.category == tax.category_of(leaf).label
+        assert c.fixes and c.path and c.path[-1].target == c.category
+    scores = [c.score for c in d.root_causes]
+    assert 0 < scores[0] <= 1 and sum(scores) <= 1.0001
+    assert d.facts.libraries.get("transformers") == "4.36.2"
+    assert all(s.url.startswith("https://github.com/") and s.labels for s in d.similar)
+    js = json.loads(d.model_dump_json())
+    assert {"id", "symptoms", "root_causes", "similar"} <= set(js)
+    assert {"label", "score", "fixes", "path"} <= set(js["root_causes"][0])
+    assert {"url", "score", "labels"} <= set(js["similar"][0])
+
+
+def test_dependency_report_ranks_dependency_first(small_kb):
+    d = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR))
+    assert d.root_causes[0].category == "Environment and Infrastructure Fault"
+    assert any("Dependency" in c.label for c in d.root_causes[:2])
+    assert d.symptoms[0].label.startswith(("Loading Failure", "Crash"))
+
+
+def test_excluded_issue_is_never_cited(small_kb):
+    first = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR))
+    cited = first.similar[0].url
+    again = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, exclude_urls=[cited.upper().replace("HTTPS", "https")]))
+    assert cited.lower() not in {s.url.lower() for s in again.similar}
+    for c in again.root_causes:
+        assert cited.lower() not in {u.lower() for u in c.evidence}
+    hits = similar(small_kb, QWEN2_KEYERROR, k=3, exclude_urls=[cited])
+    assert len(hits) == 3 and cited not in {h.url for h in hits}
+
+
+def test_leave_one_out_removes_the_issue_from_statistics(small_kb):
+    case = next(f for f in small_kb.corpus.failures if f.root_causes)
+    a = analyse(small_kb, ReportRequest(text=case.text, exclude_urls=[case.url]))
+    assert case.key not in {n.failure.key for n in a.neighbours}
+    assert case.key not in small_kb.stats.by_key or small_kb.stats.count(
+        small_kb.stats.by_key[case.key][0][0], small_kb.stats.by_key[case.key][0][1], frozenset({case.key})) == \
+        small_kb.stats.count(small_kb.stats.by_key[case.key][0][0], small_kb.stats.by_key[case.key][0][1]) - \
+        sum(1 for s, c in small_kb.stats.by_key[case.key] if (s, c) == small_kb.stats.by_key[case.key][0])
+
+
+@pytest.mark.parametrize("text,kind", [("", "empty"), ("\x00\x01\x02" * 100, "binary")])
+def test_unreadable_reports_raise_clear_errors(small_kb, text, kind):
+    with pytest.raises(ReportError, match=kind):
+        diagnose(small_kb, ReportRequest(text=text))
+
+
+def test_odd_reports_still_get_answers(small_kb):
+    huge = diagnose(small_kb, ReportRequest(text="vllm 0.4.2 serving Qwen2\n" + "x " * 60_000 + "\nKilled"))
+    assert huge.root_causes and any("longer than" in n for n in huge.notes)
+    chinese = diagnose(small_kb, ReportRequest(text="模型输出全是乱码，重复同一句话"))
+    assert chinese.root_causes and any("English" in n for n in chinese.notes)
+    novel = diagnose(small_kb, ReportRequest(text="the coffee machine in the office is broken again"))
+    assert novel.novel and any("nothing similar" in n for n in novel.notes)
+
+
+def test_cli_batch_contract(tmp_path, small_kb, monkeypatch):
+    from failgraph.ui import cli
+    monkeypatch.setattr(cli, "_load_kb", lambda home: small_kb)
+    batch = tmp_path / "in.jsonl"
+    lines = [{"id": 1, "text": QWEN2_KEYERROR, "exclude_urls": []},
+             {"id": "two", "text": "training Llama 2 with deepspeed zero3 hangs at the first step"},
+             {"id": 3, "text": ""}]
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    r = CliRunner().invoke(cli.app, ["diagnose", "--batch", str(batch), "--json", "--top-k", "2"])
+    assert r.exit_code == 0, r.output
+    out = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    assert [o.get("id") for o in out[:3]] == [1, "two", 3]
+    assert len(out[0]["root_causes"]) == 2 and out[0]["similar"]
+    assert "error" in out[2] and "error" in out[3]

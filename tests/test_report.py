@@ -1,0 +1,31 @@
+import pytest
+
+from failgraph.assistant.report import MAX_CHARS, ReportError, prepare_report
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "### Reminder\n- [x] I have read the above rules and searched the "
+                                  "existing issues."])
+def test_empty_reports_are_refused(text):
+    with pytest.raises(ReportError, match="empty"):
+        prepare_report(text)
+
+
+def test_binary_is_refused():
+    with pytest.raises(ReportError, match="binary"):
+        prepare_report("PK\x03\x04\x00\x00\x08\x00" * 50)
+
+
+def test_huge_reports_are_capped_keeping_head_and_tail():
+    text = "transformers==4.31.0\n" + "log line\n" * 20_000 + "RuntimeError: CUDA error: out of memory"
+    p = prepare_report(text)
+    assert len(p.text) <= MAX_CHARS + 10
+    assert "transformers==4.31.0" in p.text and "RuntimeError: CUDA error: out of memory" in p.text
+    assert any("longer than" in n for n in p.notes)
+
+
+def test_template_boilerplate_is_stripped_and_language_noted():
+    p = prepare_report("### Reminder\n- [x] I have searched the existing issues\n### System Info\n"
+                       "模型输出全是乱码，显存也爆了\nKeyError: 'qwen2'")
+    assert "Reminder" not in p.text and "I have searched" not in p.text
+    assert "KeyError: 'qwen2'" in p.text
+    assert any("not in English" in n for n in p.notes)
