@@ -65,13 +65,15 @@ def as_inputs(data: GraphInputs | list[FailureRecord]) -> GraphInputs:
 
 
 def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int], None] | None = None,
-              signature_of: SignatureFn | None = None) -> Iterator[Quad]:
+              signature_of: SignatureFn | None = None,
+              quantization_of: Callable[[str], list[str]] | None = None) -> Iterator[Quad]:
     """The ontology's quads, then the records', cases' and documents' (progress is reported once per item)."""
     inputs = as_inputs(data)
     yield from ontology_quads()
     yield from record_quads(_counting(inputs.records, progress))
     if inputs.cases:
-        yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of)
+        yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of,
+                              quantization_of=quantization_of)
     if inputs.documents:
         yield from document_quads(_counting(inputs.documents, progress))
 
@@ -91,7 +93,8 @@ def populate(store: GraphStore, data: GraphInputs | list[FailureRecord],
 
 def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, validate: bool | None = None,
                 progress: Callable[[int], None] | None = None, problems: int = 0,
-                signature_of: SignatureFn | None = None) -> BuildReport:
+                signature_of: SignatureFn | None = None,
+                quantization_of: Callable[[str], list[str]] | None = None) -> BuildReport:
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.
 
     SHACL validation runs by default for graphs of up to :data:`VALIDATE_MAX_RECORDS` records; a graph that does not
@@ -108,12 +111,12 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
         nq = snap / "graph.nq.tmp"
         quads = 0
         with open(nq, "w", encoding="utf-8") as f:
-            for q in all_quads(inputs, progress, signature_of):
+            for q in all_quads(inputs, progress, signature_of, quantization_of):
                 f.write(nquad_line(q))
                 quads += 1
         shacl = None
         if validate:
-            shacl = validate_quads(all_quads(inputs, signature_of=signature_of))
+            shacl = validate_quads(all_quads(inputs, signature_of=signature_of, quantization_of=quantization_of))
             if not shacl.conforms:
                 first = "; ".join(f"{v.focus} {v.path or ''}: {v.message}" for v in shacl.violations[:5])
                 raise BuildError(f"the graph does not conform to the SHACL shapes ({len(shacl.violations)} "

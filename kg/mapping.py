@@ -153,7 +153,8 @@ def error_quads(issue: URIRef, line: str, g: URIRef, signature_of: SignatureFn |
 
 
 def case_quads(cases: Iterable[Case], source: str = "cases/cases.jsonl",
-               signature_of: SignatureFn | None = None) -> Iterator[Quad]:
+               signature_of: SignatureFn | None = None,
+               quantization_of: Callable[[str], list[str]] | None = None) -> Iterator[Quad]:
     """Quads for curated cases: issue text, environment facts, error signatures, fixes; and a curator-labeled
     failure record for cases the dataset does not label."""
     tax, vocab = load_taxonomy(), load_vocabulary()
@@ -183,6 +184,8 @@ def case_quads(cases: Iterable[Case], source: str = "cases/cases.jsonl",
             yield i, FG.onHardware, hw, g
         for line in case.error_lines:
             yield from error_quads(i, line, g, signature_of)
+        for fmt in quantization_of(case.report) if quantization_of else ():
+            yield i, FG.quantization, Literal(fmt), g
         if case.fix:
             fx = FGID[f"fix/{slug(case.key)}"]
             yield fx, RDF.type, FG.Fix, g

@@ -18,6 +18,7 @@ class NamedQuery(BaseModel):
     name: str
     title: str
     description: str
+    kind: str = "other"
     text: str
 
 
@@ -33,7 +34,7 @@ def _parse(path: Path) -> NamedQuery:
             k, v = line[2:].split(":", 1)
             meta[k.strip()] = v.strip()
     return NamedQuery(name=path.stem, title=meta.get("title", path.stem), description=meta.get("description", ""),
-                      text=text)
+                      kind=meta.get("kind", "other"), text=text)
 
 
 def list_queries() -> list[NamedQuery]:

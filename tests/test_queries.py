@@ -49,7 +49,7 @@ def rdflib_store(full_records):
     return s
 
 
-@pytest.mark.parametrize("q", list_queries(), ids=lambda q: q.name)
+@pytest.mark.parametrize("q", [q for q in list_queries() if q.kind == "study"], ids=lambda q: q.name)
 def test_each_named_query_counts_every_record_on_both_stores(q, built_home, rdflib_store):
     ox_rows = open_store(built_home).query(q.text).records()
     assert ox_rows, q.name
@@ -81,3 +81,39 @@ def test_query_resolution(tmp_path):
     assert resolve_query_text("ASK { ?s ?p ?o }") == "ASK { ?s ?p ?o }"
     with pytest.raises(FileNotFoundError):
         resolve_query_text("missing.rq")
+
+
+@pytest.fixture(scope="module")
+def case_store(full_records):
+    from failgraph.ingest.cases import load_cases
+    from failgraph.ingest.extract import error_signature, extract_environment
+    from failgraph.kg.build import GraphInputs
+    from failgraph.kg.build import all_quads
+    from failgraph.kg.store import OxigraphStore
+    cases = load_cases().cases
+    store = OxigraphStore()
+    store.add_quads(all_quads(GraphInputs(records=full_records, cases=cases), signature_of=error_signature,
+                              quantization_of=lambda t: extract_environment(t).quantization))
+    return store, cases
+
+
+def test_case_base_queries(case_store):
+    from failgraph.ingest.extract import extract_environment
+    from failgraph.kg.named_queries import get_query
+    from failgraph.ontology import Level, load_taxonomy
+    store, cases = case_store
+    tax = load_taxonomy()
+    # vllm 0.4.x with gptq, checked against the case file itself
+    expected = {c.source_url for c in cases
+                if any(lib.name == "vllm" and lib.version.startswith("0.4.") for lib in c.environment.libraries)
+                and "gptq" in extract_environment(c.report).quantization}
+    got = {r["url"] for r in store.query(get_query("failures_by_library_version").text).records()}
+    assert got == expected and got
+    # every signature linked to the tokenizer sub-category comes from a case whose cause is under it
+    rows = store.query(get_query("error_signatures_by_cause").text).records()
+    assert rows
+    for r in rows:
+        leaf = tax.leaf("root_cause", r["example_root_cause"])
+        assert tax.at_level(leaf, Level.subcategory).label == "Tokenizer and Text Processing Defect"
+    lib_rows = store.query(get_query("library_versions_by_cause").text).records()
+    assert sum(r["issues"] for r in lib_rows) >= len([c for c in cases if c.environment.libraries])

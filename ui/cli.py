@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
-from ..ingest.extract import error_signature
+from ..ingest.extract import error_signature, extract_environment
 from ..ingest.sources import load_issue_documents
 from ..kg.build import BuildError, GraphInputs, build_graph, open_store
 from ..kg.home import GraphHome, NoGraphError
@@ -91,7 +91,8 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
                   console=err, transient=True) as bar:
         task = bar.add_task("building graph", total=total)
         report = build_graph(gh, inputs, validate=validate, problems=len(problems),
-                             progress=lambda n: bar.advance(task, n), signature_of=error_signature)
+                             progress=lambda n: bar.advance(task, n), signature_of=error_signature,
+                             quantization_of=lambda text: extract_environment(text).quantization)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
     out.print(f"built {m.records} labeled records from {len(loaded.files)} dataset files, {m.cases} curated cases and "
@@ -334,6 +335,33 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
     if plot:
         plot_confusion(res, plot)
         out.print(f"wrote {plot}")
+
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures (never pass/fail).")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("diagnose")
+@user_errors
+def bench_diagnose(home: HomeOpt = None,
+                   n: Annotated[int, typer.Option("-n", help="How many case reports to diagnose.")] = 200,
+                   as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+    """Median / p99 latency of `diagnose` on real case reports after warm-up."""
+    from ..assistant.benchmark import diagnose_latency
+    from ..ingest.cases import load_cases
+
+    texts = [c.report for c in load_cases().cases][:n]
+    kb = _load_kb(home)
+    rep = diagnose_latency(kb, texts)
+    if as_json:
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
+        return
+    table = Table(title=f"diagnose latency over {rep.reports} case reports ({rep.corpus} past failures, {rep.index})")
+    for col in ("median ms", "p90 ms", "p99 ms", "mean ms", "reports/s"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{rep.median_ms:.1f}", f"{rep.p90_ms:.1f}", f"{rep.p99_ms:.1f}", f"{rep.mean_ms:.1f}",
+                  f"{rep.throughput_per_s:.1f}")
+    out.print(table)
 
 
 def main() -> None:

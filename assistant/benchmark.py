@@ -1,0 +1,48 @@
+"""Latency of the diagnosis pipeline on real reports (a benchmark, never a pass/fail test)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from pydantic import BaseModel
+
+from .diagnose import diagnose
+from .knowledge import KnowledgeBase
+from .models import ReportRequest
+
+
+class LatencyReport(BaseModel):
+    reports: int
+    warmup: int
+    median_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    throughput_per_s: float
+    corpus: int
+    index: str
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def diagnose_latency(kb: KnowledgeBase, texts: list[str], warmup: int = 5) -> LatencyReport:
+    for t in texts[:warmup]:
+        diagnose(kb, ReportRequest(text=t))
+    times = []
+    start = time.perf_counter()
+    for t in texts:
+        t0 = time.perf_counter()
+        diagnose(kb, ReportRequest(text=t))
+        times.append((time.perf_counter() - t0) * 1000)
+    wall = time.perf_counter() - start
+    return LatencyReport(reports=len(texts), warmup=warmup, median_ms=statistics.median(times),
+                         p90_ms=_pct(times, 0.9), p99_ms=_pct(times, 0.99), mean_ms=statistics.fmean(times),
+                         throughput_per_s=len(texts) / wall, corpus=len(kb.corpus.failures),
+                         index=f"{kb.index.vectors.kind} on {kb.index.vectors.device}")
+
+
+__all__ = ["LatencyReport", "diagnose_latency"]
