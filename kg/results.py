@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Annotated, Optional
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,38 +24,14 @@ from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
 from ..ontology import load_taxonomy
 from .cli_ingest import ingest_app
+from .console import HomeOpt, err, fail, out
+from .console import user_errors as _user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
 app.add_typer(ingest_app, name="ingest")
-out = Console()
-err = Console(stderr=True)
-
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
-                                                                  "the user data dir).")]
-
 USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, FileNotFoundError, KeyError, ValueError, OSError)
-
-
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def user_errors(fn):
-    """Turn expected failures into one clear line on stderr and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except typer.Exit:
-            raise
-        except USER_ERRORS as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-            fail(str(msg))
-
-    return wrapper
+user_errors = _user_errors(USER_ERRORS)
 
 
 @app.command()

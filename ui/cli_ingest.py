@@ -1,59 +1,35 @@
 """``failgraph ingest``: fetch issue threads from GitHub or import a JSONL export into the graph home.
 
 Registered on the main app by ``app.add_typer(ingest_app, name="ingest")`` in :mod:`failgraph.ui.cli`. This module
-does not import :mod:`failgraph.ui.cli` (that would be circular), so it repeats the few lines of its error handling.
+shares the consoles and error handling of :mod:`failgraph.ui.console`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Annotated, Optional
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..ingest.github import GitHubClient, GitHubError, GitHubIngestStats, github_cache_dir, ingest_github
 from ..ingest.jsonl import JsonlError, parse_jsonl, store_jsonl
 from ..ingest.sources import SourceError
 from ..kg.home import GraphHome
+from .console import HomeOpt, err, out
+from .console import user_errors as _user_errors
 
 ingest_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                          help="Fetch issue threads (GitHub, JSONL exports) into the graph home; then run "
                               "`failgraph build`.")
-out = Console()
-err = Console(stderr=True)
-
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
-                                                                  "the user data dir).")]
-
 INGEST_ERRORS = (GitHubError, JsonlError, SourceError, FileNotFoundError, ValueError, OSError)
 BUILD_HINT = "run `failgraph build` to add them to the graph"
 
 
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def user_errors(fn):
-    """Expected failures as one line on stderr and exit code 2; an interrupt says how to resume."""
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except typer.Exit:
-            raise
-        except KeyboardInterrupt:
-            fail("interrupted; what was fetched is saved; run the same command again to resume", 130)
-        except INGEST_ERRORS as e:
-            fail(str(e))
-
-    return wrapper
+user_errors = _user_errors(INGEST_ERRORS, interrupted="interrupted; what was fetched is saved; run the same "
+                                                        "command again to resume")
 
 
 def http_client() -> httpx.Client:

@@ -1,0 +1,49 @@
+"""What every failgraph command shares: the consoles, the --home option and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+out = Console()
+err = Console(stderr=True)
+
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
+                                                                  "the user data dir).")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear error line on stderr and exit (code 2 unless told otherwise)."""
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None = None):
+    """Decorator: turn ``errors`` into one line and exit code 2, never a traceback; with ``interrupted``, Ctrl-C
+    prints that message and exits 130."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except typer.Exit:
+                raise
+            except KeyboardInterrupt:
+                if interrupted is None:
+                    raise
+                fail(interrupted, 130)
+            except errors as e:
+                msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+                fail(str(msg))
+
+        return wrapper
+
+    return decorate
+
+
+__all__ = ["HomeOpt", "err", "fail", "out", "user_errors"]
