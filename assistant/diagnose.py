@@ -11,10 +11,12 @@ from collections.abc import Iterable, Iterator
 from pydantic import BaseModel, ConfigDict
 
 from ..ingest.records import issue_key
+from .doctor import Finding
+from .environment import environment_findings, finding_evidence
 from .explain import answer_for
 from .facts import extract_facts
 from .knowledge import KnowledgeBase
-from .models import Diagnosis, ExtractedFacts, LabelScore, ReportRequest, SimilarFailure
+from .models import Diagnosis, EnvironmentFinding, ExtractedFacts, LabelScore, ReportRequest, SimilarFailure
 from .rank import cause_distribution, ranked_leaves
 from .report import prepare_report
 from .retrieve import Neighbour, retrieve
@@ -27,6 +29,8 @@ SIMILAR_SHOWN = 5
 #: the answer says that nothing similar is known.
 NOVELTY_SIMILARITY = 0.45
 TEXT_TEMPERATURE = 1.0
+#: Check the report's stated environment against the compatibility rules (failgraph doctor's knowledge base).
+USE_ENVIRONMENT = True
 
 
 class Analysis(BaseModel):
@@ -35,6 +39,7 @@ class Analysis(BaseModel):
     text: str
     notes: list[str]
     facts: ExtractedFacts
+    findings: list[Finding]
     neighbours: list[Neighbour]
     symptom_dist: dict[str, float]
     cause_dist: dict[str, float]
@@ -58,19 +63,23 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
     facts = extract_facts(prepared.text)
+    findings = environment_findings(prepared.text, facts.models[0] if facts.models else None) if USE_ENVIRONMENT \
+        else []
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]
     neighbours = retrieve(kb, prepared.text, query_vector, k=NEIGHBOURS, exclude=exclude, mode=mode)
     symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude))
     evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
-                    kb.cause_text_model.posterior(prepared.text, exclude, TEXT_TEMPERATURE))
+                    kb.cause_text_model.posterior(prepared.text, exclude, TEXT_TEMPERATURE),
+                    finding_evidence(findings))
     cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude))
     best_sim = max((n.similarity for n in neighbours), default=0.0)
     novel = best_sim < NOVELTY_SIMILARITY and not any(e.rules_fired for e in evidence.values())
     if novel:
         notes.append("nothing similar is known: no past failure is close to this report and no rule fired, so the "
                      "ranking below rests on the study's overall statistics only")
-    return Analysis(text=prepared.text, notes=notes, facts=facts, neighbours=neighbours, symptom_dist=symptom_dist,
+    return Analysis(text=prepared.text, notes=notes, facts=facts, findings=findings, neighbours=neighbours,
+                    symptom_dist=symptom_dist,
                     cause_dist=cause_dist, evidence=evidence, novel=novel)
 
 
@@ -86,7 +95,9 @@ def diagnose(kb: KnowledgeBase, request: ReportRequest) -> Diagnosis:
         similar=[SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
                                 title=n.failure.title, fix=n.failure.fix)
                  for n in sorted(shown, key=lambda n: -n.similarity)],
-        facts=a.facts, novel=a.novel, notes=a.notes)
+        facts=a.facts, novel=a.novel, notes=a.notes,
+        environment=[EnvironmentFinding(rule=f.rule, severity=f.severity, library=f.library, message=f.message,
+                                        fix=f.fix, evidence=f.evidence) for f in a.findings])
 
 
 def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[str] = ()) -> list[SimilarFailure]:

@@ -62,15 +62,28 @@ class ExtractedFacts(BaseModel):
     errors: list[str] = Field(default_factory=list, description="Normalised error signatures")
 
 
+class EnvironmentFinding(BaseModel):
+    """A compatibility rule that fires on the environment the report describes (see `failgraph doctor`)."""
+
+    rule: str
+    severity: str
+    library: str | None = None
+    message: str
+    fix: str
+    evidence: list[str] = Field(default_factory=list)
+
+
 class Diagnosis(BaseModel):
     id: str | int | None = None
     symptoms: list[LabelScore]
     root_causes: list[CauseAnswer]
     similar: list[SimilarFailure]
     facts: ExtractedFacts = Field(default_factory=ExtractedFacts)
+    environment: list[EnvironmentFinding] = Field(default_factory=list,
+                                                  description="Known-broken (error) or risky (warning) combinations")
     novel: bool = Field(default=False, description="True when nothing similar is known: treat the ranking as a guess")
     notes: list[str] = Field(default_factory=list)
 
 
-__all__ = ["CauseAnswer", "Diagnosis", "ExtractedFacts", "LabelScore", "MAX_TOP_K", "PathStep", "ReportRequest",
+__all__ = ["CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "MAX_TOP_K", "PathStep", "ReportRequest",
            "SimilarFailure"]

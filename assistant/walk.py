@@ -38,8 +38,8 @@ class CauseEvidence(BaseModel):
 
 
 def walk(text: str, symptom_dist: dict[str, float], neighbours: list[Neighbour], stats: LabelStatistics,
-         exclude: frozenset[str] = frozenset(), text_posterior: dict[str, float] | None = None
-         ) -> dict[str, CauseEvidence]:
+         exclude: frozenset[str] = frozenset(), text_posterior: dict[str, float] | None = None,
+         environment: dict[str, tuple[float, list[str]]] | None = None) -> dict[str, CauseEvidence]:
     ev = {c: CauseEvidence(cause=c) for c in stats.cause_leaves}
     for c, p in (text_posterior or {}).items():
         if c in ev:
@@ -61,6 +61,9 @@ def walk(text: str, symptom_dist: dict[str, float], neighbours: list[Neighbour],
         if r.search(text):
             ev[r.leaf].rules = 1.0 - (1.0 - ev[r.leaf].rules) * (1.0 - r.weight)
             ev[r.leaf].rules_fired.append(r.why or r.pattern)
+    for leaf, (w, titles) in (environment or {}).items():  # compatibility rules that fire on stated versions
+        ev[leaf].rules = 1.0 - (1.0 - ev[leaf].rules) * (1.0 - w)
+        ev[leaf].rules_fired.extend(f"environment check: {t}" for t in titles)
     if RULES_NORMALISED:
         total = sum(e.rules for e in ev.values())
         for e in ev.values():

@@ -87,3 +87,12 @@ def test_cli_batch_contract(tmp_path, small_kb, monkeypatch):
     assert [o.get("id") for o in out[:3]] == [1, "two", 3]
     assert len(out[0]["root_causes"]) == 2 and out[0]["similar"]
     assert "error" in out[2] and "error" in out[3]
+
+
+def test_environment_rules_feed_the_diagnosis(small_kb):
+    d = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR))
+    assert any(f.rule == "transformers-qwen2-min" and f.severity == "error" for f in d.environment)
+    dep = next(c for c in d.root_causes if "Dependency Library" in c.label)
+    assert any("environment check" in p.edge for p in dep.path)
+    fixed = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR.replace("4.36.2", "4.45.0")))
+    assert not any(f.rule == "transformers-qwen2-min" for f in fixed.environment)

@@ -23,6 +23,7 @@ from ..kg.results import AskResult, GraphResult, SelectResult
 from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
 from ..ontology import load_taxonomy
+from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
 from .console import HomeOpt, err, fail, out
 from .console import user_errors as _user_errors
@@ -30,6 +31,7 @@ from .console import user_errors as _user_errors
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
 app.add_typer(ingest_app, name="ingest")
+app.command("doctor")(doctor_command)
 USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, FileNotFoundError, KeyError, ValueError, OSError)
 user_errors = _user_errors(USER_ERRORS)
 

@@ -1,0 +1,134 @@
+"""The compatibility knowledge base (ontology/rules/compat.yaml): every rule fires on its sample environment and not
+on its fixed one, and the file is validated as data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from failgraph.ontology.compat import CompatEnvironment, CompatRule, Condition, load_compat_kb, os_family, satisfies
+from failgraph.ontology.files import data_path
+
+KB = load_compat_kb()
+
+
+def test_the_knowledge_base_is_large_and_well_formed():
+    assert len(KB.rules) >= 60
+    ids = [r.id for r in KB.rules]
+    assert len(ids) == len(set(ids))
+    severities = {r.severity for r in KB.rules}
+    assert {"error", "warning"} <= severities
+    for r in KB.rules:
+        assert r.evidence, r.id
+        assert all(re.match(r"^https://\S+$", u) for u in r.evidence), r.id
+        assert r.verified.strip(), r.id
+        # a concrete fix: a pip pin, a setting or an action
+        assert len(r.fix) > 10, r.id
+
+
+@pytest.mark.parametrize("rule", KB.rules, ids=[r.id for r in KB.rules])
+def test_rule_fires_on_its_bad_example_and_not_on_its_good_one(rule: CompatRule):
+    bad = CompatEnvironment.from_spec(rule.example_bad, KB)
+    good = CompatEnvironment.from_spec(rule.example_good, KB)
+    hit = rule.evaluate(bad)
+    assert hit is not None, f"{rule.id} does not fire on example_bad {rule.example_bad}"
+    assert hit.severity == rule.severity
+    assert hit.facts, "a finding says what matched"
+    assert rule.evaluate(good) is None, f"{rule.id} fires on example_good {rule.example_good}"
+
+
+def test_rule_examples_do_not_cover_every_rule_by_accident():
+    """The fixed example of a rule is not itself a broken environment for the same library pin (sanity)."""
+    fired = {h.rule.id for r in KB.rules for h in KB.evaluate(CompatEnvironment.from_spec(r.example_bad, KB))}
+    assert len(fired) == len(KB.rules)
+
+
+@pytest.mark.parametrize("name, cc", [
+    ("NVIDIA V100", "7.0"), ("NVIDIA Quadro GV100", "7.0"), ("NVIDIA T4", "7.5"), ("NVIDIA RTX 2080 Ti", "7.5"),
+    ("Titan RTX 24GB", "7.5"), ("NVIDIA A100", "8.0"), ("NVIDIA A800", "8.0"), ("NVIDIA A10G", "8.6"),
+    ("NVIDIA RTX 3090", "8.6"), ("NVIDIA L20", "8.9"), ("NVIDIA RTX 4090", "8.9"), ("NVIDIA H100", "9.0"),
+    ("NVIDIA H20", "9.0"), ("NVIDIA H200", "9.0"), ("NVIDIA RTX 5090", "12.0"), ("NVIDIA K80", "3.7"),
+    ("NVIDIA P100", "6.0"), ("NVIDIA Jetson AGX Orin", "8.7"),
+])
+def test_compute_capability_from_gpu_names(name, cc):
+    assert KB.gpu_info(name).compute_capability == cc
+    assert KB.gpu_info(name).vendor == "nvidia"
+
+
+@pytest.mark.parametrize("name, vendor", [("Apple M2 Max", "apple"), ("AMD MI300X", "amd"), ("Ascend 910B", "ascend")])
+def test_other_accelerators_have_a_vendor_and_no_capability(name, vendor):
+    info = KB.gpu_info(name)
+    assert info.vendor == vendor and info.compute_capability is None
+
+
+def test_version_semantics():
+    assert satisfies("2.3.0+cu121", "==2.3.0")          # local labels are ignored by ==
+    assert not satisfies("2.3.0+cu121", "!=2.3.0")
+    assert satisfies("4.50.0.dev0", ">=4.47.0")          # pre-releases count
+    assert satisfies("2.5.9-post1", "==2.5.9.post1")     # normalised post release
+    assert not satisfies("4.x", "<5")                    # not a version: never matches
+    assert not satisfies(None, "<5")
+
+
+def test_os_families():
+    assert os_family("Windows 10 / WSL") == "wsl"
+    assert os_family("windows10") == "windows"
+    assert os_family("Ubuntu 20.04.6 LTS") == "linux"
+    assert os_family("macOS (Apple M1)") == "macos"
+    assert os_family("something else") is None
+
+
+def test_an_unstated_fact_never_matches_and_a_named_library_uses_if_version_unknown():
+    rule = KB.rule("transformers-qwen2-min")
+    assert rule.evaluate(CompatEnvironment.from_spec({"model": "Qwen2-7B"})) is None
+    named = rule.evaluate(CompatEnvironment.from_spec({"model": "Qwen2-7B", "libraries": {"transformers": None}}))
+    assert named is not None and named.severity == "info" and named.unknown_versions == ["transformers"]
+    assert KB.rule("vllm-torch-pin-2.4.0").evaluate(
+        CompatEnvironment.from_spec({"libraries": {"vllm": None, "torch": "2.5.1"}})) is None
+
+
+def test_absent_needs_a_complete_listing():
+    rule = KB.rule("qwen1-tiktoken-missing")
+    partial = CompatEnvironment.from_spec({"model": "Qwen-7B-Chat", "libraries": {"transformers": "4.32.0"}})
+    assert rule.evaluate(partial) is None
+
+
+def test_custom_vllm_builds_are_not_held_to_pypi_pins():
+    rule = KB.rule("vllm-torch-pin-2.5.1")
+    vendor = CompatEnvironment.from_spec({"libraries": {"vllm": "0.7.3+ppu1.5.0.oe", "torch": "2.6.0.7+ppu1.5.0"}})
+    github = CompatEnvironment.from_spec({"libraries": {"vllm": "0.7.3+cu118", "torch": "2.6.0"}})
+    assert rule.evaluate(vendor) is None
+    assert rule.evaluate(github) is not None
+
+
+def test_unless_with_nested_unless():
+    cond = Condition.model_validate({"libraries": {"transformers": ">=4.48.0,<4.48.2"},
+                                     "unless": [{"frameworks": ["vllm"], "unless": [{"features": ["trust-remote-code"]}]}]})
+    base = {"libraries": {"transformers": "4.48.0"}}
+    assert cond.evaluate(CompatEnvironment.from_spec(base)) is not None
+    assert cond.evaluate(CompatEnvironment.from_spec({**base, "frameworks": ["vllm"]})) is None
+    assert cond.evaluate(CompatEnvironment.from_spec({**base, "frameworks": ["vllm"],
+                                                      "features": ["trust-remote-code"]})) is not None
+
+
+def test_the_rules_file_is_plain_data():
+    raw = yaml.safe_load(data_path("rules/compat.yaml").read_text(encoding="utf-8"))
+    assert set(raw) == {"version", "compute_capability", "rules"}
+    for r in raw["rules"]:
+        assert {"id", "severity", "when", "message", "fix", "evidence", "example_bad", "example_good"} <= set(r)
+
+
+def test_bad_rules_are_rejected_with_the_rule_id(tmp_path):
+    rule = {"id": "broken-rule", "severity": "error", "title": "a broken rule", "when": {"libraries": {"x": "<<1"}},
+            "message": "something is broken", "fix": "pip install x", "evidence": ["https://example.org/x"],
+            "verified": "by hand", "example_bad": {}, "example_good": {}}
+    path = tmp_path / "compat.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="broken-rule"):
+        load_compat_kb(path)
+    rule["when"] = {"libraries": {"x": "<1"}}
+    rule["evidence"] = ["not a url"]
+    path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="https"):
+        load_compat_kb(path)
