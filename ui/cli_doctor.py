@@ -1,52 +1,31 @@
 """``failgraph doctor``: check an environment report against the compatibility knowledge base.
 
-Registered on the main app by ``app.command("doctor")(doctor)`` in :mod:`failgraph.ui.cli`. Like
-:mod:`.cli_ingest`, this module does not import :mod:`failgraph.ui.cli` (that would be circular), so it repeats the
-few lines of its error handling: expected failures are one line on stderr and exit code 2.
+Registered on the main app by ``app.command("doctor")(doctor)`` in :mod:`failgraph.ui.cli`; errors are one line on
+stderr with exit code 2 (:mod:`failgraph.ui.console`).
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ..assistant.doctor import DoctorError, DoctorReport, diagnose_environment, past_environments_from_store
 from ..kg.home import GraphHome, NoGraphError
 from ..kg.store import StoreError
-
-out = Console()
-err = Console(stderr=True)
+from .console import fail, out
+from .console import user_errors as _user_errors
 
 DOCTOR_ERRORS = (DoctorError, NoGraphError, StoreError, FileNotFoundError, IsADirectoryError, PermissionError,
                  UnicodeDecodeError, ValueError, OSError)
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def user_errors(fn):
-    """Expected failures as one line on stderr and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except typer.Exit:
-            raise
-        except DOCTOR_ERRORS as e:
-            fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
-
-    return wrapper
+user_errors = _user_errors(DOCTOR_ERRORS)
 
 
 def _read_input(file: str) -> str:

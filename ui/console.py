@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console()
 err = Console(stderr=True)
@@ -18,7 +19,7 @@ HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home dire
 
 def fail(message: str, code: int = 2) -> None:
     """Print one clear error line on stderr and exit (code 2 unless told otherwise)."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -38,8 +39,8 @@ def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None
                     raise
                 fail(interrupted, 130)
             except errors as e:
-                msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-                fail(str(msg))
+                msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
+                fail(msg.splitlines()[0] if msg else type(e).__name__)
 
         return wrapper
 
