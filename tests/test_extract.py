@@ -524,3 +524,10 @@ def test_evaluate_command_line(capsys):
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_version_followed_by_a_gpu_line_is_kept():
+    from failgraph.ingest.extract import extract_libraries
+    found = extract_libraries("torch==2.8.0.dev20250319+cu128\nGPU 0: NVIDIA H100 80GB HBM3")
+    assert [(m.name, m.version) for m in found] == [("torch", "2.8.0.dev20250319+cu128")]
+    assert extract_libraries("trained on 2.5 GPUs worth of time") == []

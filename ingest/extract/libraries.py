@@ -83,7 +83,7 @@ _VERSION = (r"(?P<version>\d+(?:\.\d+)+(?:[-_.]?(?:post|dev|rc|alpha|beta|pre|a|
             r"(?:\+[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)?)")
 #: What may not follow a version: more of a token (``4.x``, ``7B``), or a unit that makes it a quantity.
 _VERSION_END = (r"(?![\w*+]|\.\w|-[A-Za-z0-9]"
-                r"|\s*(?:[KMGT]i?B\b|[KMGT]\b|%|x\b|times\b|seconds?\b|secs?\b|s/it|it/s|tokens?\b|ms\b|hours?\b"
+                r"|[ \t]*(?:[KMGT]i?B\b|[KMGT]\b|%|x\b|times\b|seconds?\b|secs?\b|s/it|it/s|tokens?\b|ms\b|hours?\b"
                 r"|minutes?\b|steps?\b|epochs?\b|layers?\b|GPUs?\b|cards?\b))")
 
 
