@@ -25,6 +25,8 @@ from ..kg.store import EXPORT_FORMATS, StoreError
 from ..ontology import load_taxonomy
 from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
+from .cli_serve import serve as serve_command
+from .cli_serve import ui as ui_command
 from .console import HomeOpt, err, fail, out
 from .console import user_errors as _user_errors
 
@@ -32,6 +34,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
 app.add_typer(ingest_app, name="ingest")
 app.command("doctor")(doctor_command)
+app.command("serve")(serve_command)
+app.command("ui")(ui_command)
 USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, FileNotFoundError, KeyError, ValueError, OSError)
 user_errors = _user_errors(USER_ERRORS)
 

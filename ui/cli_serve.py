@@ -1,0 +1,93 @@
+"""``failgraph serve`` (the HTTP API and SPARQL endpoint) and ``failgraph ui`` (the Streamlit app).
+
+Registered on the main CLI by ``ui/cli.py``; also runnable alone: ``python -m failgraph.ui.cli_serve serve --help``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .console import HomeOpt, err, fail
+
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (default: loopback only).")]
+
+
+def _check_home(home: Optional[Path]) -> Path:
+    from ..kg.home import GraphHome, NoGraphError
+
+    gh = GraphHome(home)
+    try:
+        gh.current()
+    except NoGraphError as e:
+        fail(str(e))
+    return gh.root
+
+
+def serve(host: HostOpt = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+          home: HomeOpt = None,
+          store: Annotated[Optional[str], typer.Option(
+              "--store", help="Answer /sparql and /v1/issues from this store instead of the home's graph, e.g. "
+                              "sparql+http://127.0.0.1:7878/query?union-default-graph")] = None,
+          sparql_timeout: Annotated[float, typer.Option("--sparql-timeout", min=0.1,
+                                                        help="Seconds a SPARQL query may run (then 503).")] = 10.0,
+          sparql_max_rows: Annotated[int, typer.Option("--sparql-max-rows", min=1,
+                                                       help="Rows a SPARQL result returns at most.")] = 10_000,
+          max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body in bytes.")]
+          = 64 * 1024):
+    """Serve the HTTP API (/v1/similar, /v1/diagnose, /v1/issues, /healthz; docs at /docs) and a read-only SPARQL 1.1
+    endpoint at /sparql."""
+    import uvicorn
+
+    from ..assistant.api import ApiLimits, create_app
+    from ..assistant.knowledge import KnowledgeBase
+    from ..assistant.sparql_protocol import QueryLimits
+    from ..kg.home import GraphHome
+    from ..kg.remote import connect
+    from ..kg.store import StoreError
+
+    root = _check_home(home)
+    try:
+        graph = connect(store) if store else connect(str(root))
+    except StoreError as e:
+        fail(str(e))
+    gh = GraphHome(root)
+    app = create_app(lambda: KnowledgeBase.from_home(gh), graph, preload=True,
+                     limits=ApiLimits(max_body_bytes=max_body),
+                     sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows))
+    err.print(f"failgraph API on http://{host}:{port} (docs: /docs, SPARQL: /sparql); graph home {root}",
+              highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+
+
+def ui(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8501,
+       host: HostOpt = "127.0.0.1",
+       home: HomeOpt = None):
+    """Open the troubleshooting chat, the graph explorer and the SPARQL page (Streamlit) in the browser."""
+    root = _check_home(home)
+    app_py = Path(__file__).resolve().with_name("app.py")
+    args = [sys.executable, "-m", "streamlit", "run", str(app_py),
+            "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--global.developmentMode", "false", "--client.toolbarMode", "minimal", "--", "--home", str(root)]
+    env = dict(os.environ, FAILGRAPH_HOME=str(root))
+    err.print(f"failgraph UI on http://{host}:{port} (graph home {root})", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, args, env)  # the Streamlit server replaces this process (signals reach it directly)
+
+
+serve_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                        help="failgraph servers: the HTTP API and the Streamlit UI.")
+serve_app.command(name="serve")(serve)
+serve_app.command(name="ui")(ui)
+
+__all__ = ["serve", "serve_app", "ui"]
+
+if __name__ == "__main__":
+    serve_app()

@@ -1,0 +1,134 @@
+"""The chat page: paste a report, get ranked root causes with fixes, similar past failures and the explanation path;
+follow-ups (a ``pip freeze``, a longer traceback) are appended to the report and the diagnosis is refined."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import streamlit as st
+from pydantic import BaseModel
+
+from ...assistant.diagnose import diagnose
+from ...assistant.knowledge import KnowledgeBase
+from ...assistant.models import Diagnosis, ReportRequest
+from ...assistant.report import ReportError
+from . import state
+from .render import combine_reports, md_escape, md_link, md_with_links, path_dot
+
+TURNS = "fg_turns"
+REPORT = "fg_report"
+PLACEHOLDER = "Paste the error, the log tail or your versions (pip freeze); follow-ups refine the diagnosis"
+TOP_K = 3
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    text: str = ""
+    diagnosis: Diagnosis | None = None
+    error: str | None = None
+    note: str | None = None
+
+
+def change_note(previous: Diagnosis | None, current: Diagnosis) -> str | None:
+    """How a follow-up moved the top cause (None for a first answer)."""
+    if previous is None or not previous.root_causes or not current.root_causes:
+        return None
+    before, after = previous.root_causes[0], current.root_causes[0]
+    if before.label == after.label:
+        return f"Refined with your follow-up: the top cause stays {after.label} (score {before.score:.2f} → " \
+               f"{after.score:.2f})."
+    return f"Refined with your follow-up: the top cause changed from {before.label} ({before.score:.2f}) to " \
+           f"{after.label} ({after.score:.2f})."
+
+
+def answer(kb: KnowledgeBase, previous_report: str | None, message: str,
+           previous: Diagnosis | None) -> tuple[str | None, Turn]:
+    """Diagnose ``message`` (appended to the previous report, if any); returns the new report text and the answer."""
+    report = combine_reports(previous_report, message)
+    try:
+        d = diagnose(kb, ReportRequest(text=report, top_k=TOP_K))
+    except ReportError as e:
+        return previous_report, Turn(role="assistant", error=str(e))
+    return report, Turn(role="assistant", diagnosis=d, note=change_note(previous, d))
+
+
+def render_diagnosis(d: Diagnosis, note: str | None = None, key: str = "") -> None:
+    if note:
+        st.caption(md_escape(note))
+    if d.novel:
+        st.warning("Nothing similar is known: no past failure is close to this report and no rule fired, so the "
+                   "ranking below rests on the study's overall statistics. Add the full error and your versions.")
+    findings = getattr(d, "environment", None) or []  # known-broken or risky version combinations
+    if findings:
+        st.markdown("#### Environment check")
+        for f in findings:
+            box = st.error if f.severity == "error" else st.warning
+            box(f"{md_escape(f.message)}  \n**Fix:** {md_with_links(f.fix)}")
+    st.markdown("#### Most likely root causes")
+    for i, c in enumerate(d.root_causes, 1):
+        with st.container(border=True):
+            st.markdown(f"**{i}\\. {md_escape(c.label)}** — score {c.score:.2f}")
+            st.caption(md_escape(f"{c.category} › {c.group}"))
+            st.progress(min(max(float(c.score), 0.0), 1.0))
+            if c.fixes:
+                st.markdown("**Fix steps**\n\n" + "\n".join(f"{n}. {md_with_links(f)}" for n, f in
+                                                             enumerate(c.fixes, 1)))
+            if c.path:
+                with st.expander("Why: the explanation path in the graph", expanded=i == 1):
+                    st.graphviz_chart(path_dot(c.path), width="stretch")
+    if d.similar:
+        st.markdown("#### Similar past failures")
+        lines = []
+        for s in d.similar:
+            labels = ", ".join(s.labels) if s.labels else "unlabeled"
+            lines.append(f"- {md_link(s.title or s.url, s.url)} — similarity {s.score:.2f}  \n"
+                         f"  {md_escape(labels)}")
+        st.markdown("\n".join(lines))
+    if d.symptoms:
+        st.caption("Symptoms: " + md_escape("; ".join(f"{s.label} ({s.score:.2f})" for s in d.symptoms)))
+    facts = d.facts.model_dump(exclude_defaults=True)
+    if facts:
+        with st.expander("What I read in your report"):
+            st.json(facts)
+    for n in d.notes:
+        st.caption(md_escape(n))
+
+
+def render_turn(t: Turn, key: str) -> None:
+    with st.chat_message(t.role):
+        if t.role == "user":
+            st.code(t.text, language=None, wrap_lines=True)
+        elif t.error:
+            st.error(md_escape(t.error))
+        elif t.diagnosis is not None:
+            render_diagnosis(t.diagnosis, t.note, key)
+
+
+def page(home: str) -> None:
+    st.title("failgraph troubleshooting chat")
+    st.caption("Describe a failure while fine-tuning or serving an open-source LLM. Answers rank root causes from "
+               "the knowledge graph of 700+ labeled failures, with fixes and the similar past failures behind them.")
+    turns: list[Turn] = st.session_state.setdefault(TURNS, [])
+    kb = state.knowledge_base(home)
+    for n, t in enumerate(turns):
+        render_turn(t, str(n))
+    message = st.chat_input(PLACEHOLDER, max_chars=60_000)
+    if message and message.strip():
+        previous = next((t.diagnosis for t in reversed(turns) if t.diagnosis is not None), None)
+        user = Turn(role="user", text=message)
+        render_turn(user, str(len(turns)))
+        with st.spinner("Diagnosing…"):
+            report, reply = answer(kb, st.session_state.get(REPORT), message, previous)
+        st.session_state[REPORT] = report
+        turns.extend([user, reply])
+        render_turn(reply, str(len(turns)))
+    st.sidebar.button("New diagnosis", help="Forget the current report and start over", disabled=not turns,
+                      on_click=reset)
+
+
+def reset() -> None:
+    st.session_state[TURNS] = []
+    st.session_state[REPORT] = None
+
+
+__all__ = ["Turn", "answer", "change_note", "page", "render_diagnosis"]
