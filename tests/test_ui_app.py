@@ -120,6 +120,25 @@ def test_sparql_page_refuses_updates(app):
     assert any("read-only" in md_unescape(e.value) for e in app.error)
 
 
+def test_check_my_environment_lists_findings_with_fixes(app):
+    app.sidebar.radio[0].set_value("Check my environment").run()
+    app.text_area[0].input("transformers==4.36.2\ntorch==2.1.2\nvllm==0.4.2\n").run()
+    app.text_input[0].input("Qwen2.5-7B-Instruct").run()
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    shown = "\n".join(md_unescape(e.value) for e in app.error)
+    assert "transformers>=4.37.0" in shown and "qwen2" in shown.lower()
+    app.text_area[0].input("transformers==4.45.0\ntorch==2.4.0\n").run()
+    app.button[0].click().run()
+    assert not app.error and app.success
+
+
+def test_check_my_environment_refuses_empty_input(app):
+    app.sidebar.radio[0].set_value("Check my environment").run()
+    app.button[0].click().run()
+    assert not app.exception and any("empty" in md_unescape(e.value) for e in app.error)
+
+
 # ---------------------------------------------------------------------------------------------- pure helpers
 @pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "[x](javascript:alert(1))", "![](http://e/t.png)",
                                      "**b** _i_ `c` # h", ":red[x] :smile: $x^2$", "a\\*b"])

@@ -10,9 +10,9 @@ import sys
 
 import streamlit as st
 
-from failgraph.ui.views import chat, explore, sparql, state
+from failgraph.ui.views import chat, environment, explore, sparql, state
 
-PAGES = {"Chat": chat.page, "Explore": explore.page, "SPARQL": sparql.page}
+PAGES = {"Chat": chat.page, "Check my environment": environment.page, "Explore": explore.page, "SPARQL": sparql.page}
 
 
 def main() -> None:
