@@ -43,7 +43,8 @@ import pyoxigraph as ox
 
 from .home import GraphHome
 from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
-from .store import EXPORT_FORMATS, GraphStore, OxigraphStore, Quad, StoreError, export_via_rdflib_or_ox, nt_term
+from .store import (EXPORT_FORMATS, GraphStore, OxigraphStore, Quad, StoreError, _from_ox, export_via_rdflib_or_ox,
+                    nt_term)
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -81,15 +82,7 @@ def term_from_json(t: dict) -> RDFTerm:
     raise StoreError(f"the endpoint returned an unknown term type {kind!r}")
 
 
-def term_from_ox(t) -> RDFTerm:
-    if isinstance(t, ox.NamedNode):
-        return RDFTerm(type="uri", value=t.value)
-    if isinstance(t, ox.BlankNode):
-        return RDFTerm(type="bnode", value=t.value)
-    if isinstance(t, ox.Literal):
-        return RDFTerm(type="literal", value=t.value, lang=t.language or None,
-                       datatype=None if t.language else t.datatype.value)
-    return RDFTerm(type="triple", value=str(t))
+term_from_ox = _from_ox  # one conversion of Oxigraph terms, shared with the embedded store
 
 
 def parse_results_json(data: bytes | str, max_rows: int | None = None) -> SelectResult | AskResult:
