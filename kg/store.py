@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -38,6 +38,25 @@ class GraphStore(ABC):
     @abstractmethod
     def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
         """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE) over the union of all graphs."""
+
+    def select_rows(self, sparql: str) -> Iterator[dict]:
+        """The rows of a SELECT query as dicts of plain Python values (``None`` when unbound), like
+        :meth:`~failgraph.kg.results.SelectResult.records`; stores that can stream them without building a result
+        object do so (large corpora)."""
+        res = self.query(sparql)
+        if not isinstance(res, SelectResult):
+            raise StoreError("select_rows needs a SELECT query")
+        yield from res.records()
+
+    def subject_objects(self, predicate: str, obj: str | None = None) -> Iterator[tuple]:
+        """(subject, object) pairs of one predicate over the union of the graphs, as plain Python values (IRIs as
+        strings, literals as :meth:`~failgraph.kg.results.RDFTerm.python` gives them); with ``obj`` (an IRI), only
+        the pairs with that object. Pairs repeated in several graphs may repeat. One index scan: the fast way to read
+        a property of many nodes."""
+        where = f"?s <{predicate}> <{obj}>" if obj else f"?s <{predicate}> ?o"
+        query = f"SELECT ?s ?o WHERE {{ {where} }}" if not obj else f"SELECT ?s WHERE {{ {where} }}"
+        for row in self.select_rows(query):
+            yield row["s"], (obj if obj else row["o"])
 
     @abstractmethod
     def __len__(self) -> int:
@@ -108,11 +127,36 @@ def nquad_line(q: Quad) -> str:
     return f"{nt_term(s)} {nt_term(p)} {nt_term(o)} {nt_term(g)} .\n"
 
 
+_INTEGER_TYPES = frozenset(f"http://www.w3.org/2001/XMLSchema#{t}" for t in (
+    "integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt"))
+_FLOAT_TYPES = frozenset(f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("decimal", "double", "float"))
+_BOOLEAN_TYPE = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def _ox_python(t):
+    """The plain Python value of an Oxigraph term, as :meth:`~failgraph.kg.results.RDFTerm.python` gives it."""
+    if t is None:
+        return None
+    if isinstance(t, ox.Literal) and not t.language:
+        dt = t.datatype.value
+        try:
+            if dt in _INTEGER_TYPES:
+                return int(t.value)
+            if dt in _FLOAT_TYPES:
+                return float(t.value)
+        except ValueError:
+            return t.value
+        if dt == _BOOLEAN_TYPE:
+            return t.value in ("true", "1")
+    return t.value if not isinstance(t, ox.Triple) else str(t)
+
+
 class OxigraphStore(GraphStore):
     """Embedded Oxigraph: persistent when given a directory, in memory otherwise."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.path = Path(path) if path else None
+        self.read_only = read_only
         if self.path is None:
             self._store = ox.Store()
         elif read_only:
@@ -137,8 +181,9 @@ class OxigraphStore(GraphStore):
     def _load_lines(self, lines: list[str]) -> None:
         self._store.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
 
-    def load_nquads_file(self, path: Path) -> None:
-        self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    def load_nquads_file(self, path: Path, *, lenient: bool = False) -> None:
+        """Bulk-load an N-Quads file (``lenient`` skips IRI validation: for files failgraph wrote itself)."""
+        self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
     def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
         try:
@@ -164,6 +209,22 @@ class OxigraphStore(GraphStore):
             triples.append((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
         return GraphResult(triples=triples)
 
+    def select_rows(self, sparql: str) -> Iterator[dict]:
+        try:
+            res = self._store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as e:
+            raise StoreError(f"SPARQL syntax error: {e}") from e
+        if not isinstance(res, ox.QuerySolutions):
+            raise StoreError("select_rows needs a SELECT query")
+        variables = [v.value for v in res.variables]
+        for sol in res:
+            yield {v: _ox_python(sol[v]) for v in variables}
+
+    def subject_objects(self, predicate: str, obj: str | None = None) -> Iterator[tuple]:
+        o = ox.NamedNode(obj) if obj else None
+        for q in self._store.quads_for_pattern(None, ox.NamedNode(predicate), o, None):
+            yield q.subject.value, (obj if obj else _ox_python(q.object))
+
     def __len__(self) -> int:
         return len(self._store)
 
@@ -174,7 +235,7 @@ class OxigraphStore(GraphStore):
         self._store.dump(str(path), format=ox.RdfFormat.N_QUADS)
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
 
     def optimize(self) -> None:
