@@ -131,12 +131,15 @@ def vector_model(kind: str = "cases", seed: int = 0, pool: CasePool | None = Non
 # ------------------------------------------------------------------------------------------------------ vectors
 class VectorRow(BaseModel):
     method: str
+    device: str = "cpu"
     build_s: float
     p50_ms: float
     p99_ms: float
     recall_at_10: float
     memory_mib: float
     queries: int
+    batch_queries_per_s: float | None = Field(
+        default=None, description="throughput when all the queries are searched in one call (batch)")
 
 
 class VectorBench(BaseModel):
@@ -150,6 +153,9 @@ class VectorBench(BaseModel):
     speedup_vs_bruteforce: float = Field(description="numpy brute-force p50 / failgraph's pick p50, same queries")
     p50_ms: float
     p99_ms: float
+    gpu_backend: str | None = Field(default=None, description="faiss or torch: how failgraph's pick used the GPU")
+    faiss_gpu: str = Field(default="no GPU", description="whether faiss could search on the GPU here")
+    gpu_name: str | None = None
     rows: list[VectorRow]
     machine: Machine
     targets: dict[str, float] = TARGETS
@@ -166,25 +172,53 @@ def _single_query_latencies(search: Callable[[np.ndarray], list[list[str] | np.n
     return lat, results
 
 
+def _batch_rate(search_all: Callable[[np.ndarray], object], queries: np.ndarray) -> float:
+    """Queries per second when ``queries`` are searched in one call (best of two; the first also warms up)."""
+    best = min(_timed(search_all, queries)[0] for _ in range(2))
+    return round(len(queries) / best, 1) if best > 0 else float("inf")
+
+
 def _recall(found: list, truth: np.ndarray, k: int = 10) -> float:
     return float(np.mean([len(set(map(int, f[:k])) & set(map(int, t[:k]))) / k for f, t in zip(found, truth)]))
 
 
+def _gpu_name() -> str | None:
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # torch without CUDA, or no torch
+        return None
+
+
 def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = None, seed: int = 0,
-                  data: str = "cases", model: VectorModel | None = None, k: int = 10,
+                  data: str = "cases", model: VectorModel | None = None, k: int = 10, gpu: bool | None = None,
                   progress: Callable[[str], None] | None = None) -> VectorBench:
-    """Exact faiss, failgraph's pick and numpy brute force over ``size`` synthetic vectors, measured side by side."""
+    """Exact faiss, failgraph's pick and numpy brute force over ``size`` synthetic vectors, measured side by side.
+
+    With a GPU (``gpu=None``: when faiss sees one) the same queries also run on faiss' GPU exact index and on the
+    IVF-Flat index moved to the GPU, and failgraph's pick is the one it makes on a GPU machine; the CPU pick is
+    measured beside it."""
     import faiss
 
-    from .vectors import VectorIndex
+    from .gpu import TorchFlatIndex, faiss_gpu_count, faiss_gpu_usable, gpu_backend
+    from .vectors import VectorIndex, _build_ivf
 
     say = progress or (lambda _m: None)
+    backend = gpu_backend() if gpu is not False else None
+    if gpu and backend is None:
+        raise ValueError("--gpu asked for, but neither faiss nor torch can use a GPU here")
+    gpu = backend is not None
+    faiss_gpus = faiss_gpu_count()
+    faiss_state = ("usable" if faiss_gpu_usable() else f"sees {faiss_gpus} GPU(s) but cannot search on them "
+                   "(no kernels for this GPU in this faiss build)") if faiss_gpus else "no GPU in this faiss build"
     model = model or vector_model(data, seed)
     say(f"generating {size:,} vectors ({model.name})")
     X = vector_matrix(size, seed, model)
     Q = model.sample(_rng(seed + 1_000_003, "queries", 0), queries)
     brute_n = min(queries, brute_queries or (200 if size <= 100_000 else 40))
     rows: list[VectorRow] = []
+    x_mib = X.nbytes / 2**20
 
     say("exact ground truth")
     flat = faiss.IndexFlatIP(X.shape[1])
@@ -198,33 +232,68 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
         top = np.argpartition(-s, k)[:k]
         return top[np.argsort(-s[top])]
 
+    def brute_all(qs):
+        s = X @ qs.T
+        return np.argpartition(-s, k, axis=0)[:k]
+
     lat, found = _single_query_latencies(brute, Q[:brute_n])
     rows.append(VectorRow(method="numpy brute force", build_s=0.0, p50_ms=statistics.median(lat),
-                          p99_ms=percentile(lat, 0.99), recall_at_10=_recall(found, truth), memory_mib=X.nbytes / 2**20,
-                          queries=brute_n))
+                          p99_ms=percentile(lat, 0.99), recall_at_10=_recall(found, truth), memory_mib=x_mib,
+                          queries=brute_n, batch_queries_per_s=_batch_rate(brute_all, Q[:brute_n])))
     brute_p50 = rows[-1].p50_ms
 
+    def measure(method: str, index, build_s: float, device: str = "cpu", memory: float | None = None,
+                search_one: Callable | None = None, search_all: Callable | None = None) -> VectorRow:
+        """Single-query latency and batch throughput of a raw faiss index (or of the given search functions)."""
+        lat, found = _single_query_latencies(search_one or (lambda q: index.search(q[None, :], k)[1][0]), Q)
+        row = VectorRow(method=method, device=device, build_s=build_s, p50_ms=statistics.median(lat),
+                        p99_ms=percentile(lat, 0.99), recall_at_10=_recall(found, truth),
+                        memory_mib=_index_mib(index) if memory is None else memory, queries=len(Q),
+                        batch_queries_per_s=_batch_rate(search_all or (lambda qs: index.search(qs, k)), Q))
+        rows.append(row)
+        return row
+
     say("faiss exact (IndexFlatIP)")
-    lat, found = _single_query_latencies(lambda q: flat.search(q[None, :], k)[1][0], Q)
-    rows.append(VectorRow(method="faiss exact IndexFlatIP", build_s=build_flat, p50_ms=statistics.median(lat),
-                          p99_ms=percentile(lat, 0.99), recall_at_10=_recall(found, truth),
-                          memory_mib=X.nbytes / 2**20, queries=len(Q)))
+    measure("faiss exact IndexFlatIP", flat, build_flat, memory=x_mib)
     flat = None
     gc.collect()
 
+    if gpu and faiss_gpu_usable():
+        res = faiss.StandardGpuResources()
+        say("faiss GPU exact (GpuIndexFlatIP)")
+        secs, g = _timed(lambda: faiss.index_cpu_to_gpu(res, 0, _flat_index(X)))
+        measure("faiss GPU exact GpuIndexFlatIP", g, secs, "gpu", x_mib)
+        g = None
+        if size >= 20_000:
+            say("faiss GPU IVF-Flat (failgraph's CPU lists, moved to the GPU)")
+            secs, g = _timed(lambda: faiss.index_cpu_to_gpu(res, 0, _build_ivf(X)))
+            ivf = faiss.extract_index_ivf(faiss.index_gpu_to_cpu(g))
+            measure(f"faiss GPU IVF-Flat (nlist {ivf.nlist}, nprobe {g.nprobe})", g, secs, "gpu", x_mib)
+            g = ivf = None
+        gc.collect()
+    if backend == "faiss" and _torch_cuda():
+        say("torch GPU exact (matrix product + top-k)")
+        secs, g = _timed(TorchFlatIndex, X)
+        measure("torch GPU exact (matmul + top-k)", g, secs, "gpu", x_mib)
+        g = None
+        gc.collect()
+
     ids = [str(i) for i in range(size)]
-    picks = [("failgraph", None)] + ([("forced approximate", True)] if size <= _threshold() else [])
+    picks: list[tuple[str, bool | None, bool]] = [("failgraph", None, gpu)]
+    if gpu:
+        picks.append(("failgraph without a GPU", None, False))
+    elif size <= _threshold():
+        picks.append(("forced approximate", True, False))
     pick_row = None
     index_desc = ""
-    for label, approximate in picks:
+    for label, approximate, on_gpu in picks:
         say(f"{label} index")
-        build_s, vi = _timed(VectorIndex.build, ids, X, approximate=approximate, use_gpu=False)
-        lat, found = _single_query_latencies(lambda q: [h.id for h in vi.search(q[None, :], k)[0]], Q)
-        desc = vi.describe() if hasattr(vi, "describe") else vi.kind
-        row = VectorRow(method=f"{label}: {desc}", build_s=build_s, p50_ms=statistics.median(lat),
-                        p99_ms=percentile(lat, 0.99), recall_at_10=_recall(found, truth),
-                        memory_mib=_index_mib(vi.index), queries=len(Q))
-        rows.append(row)
+        build_s, vi = _timed(VectorIndex.build, ids, X, approximate=approximate, use_gpu=on_gpu)
+        desc = vi.describe()
+        # through VectorIndex.search, as failgraph calls it (ids, scores and exclusion included)
+        row = measure(f"{label}: {desc}", vi.index, build_s, vi.device, x_mib if vi.device == "gpu" else None,
+                      search_one=lambda q: [int(h.id) for h in vi.search(q[None, :], k)[0]],
+                      search_all=lambda qs: vi.search(qs, k))
         if pick_row is None:
             pick_row, index_desc = row, desc
         vi = None
@@ -235,7 +304,23 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
                                          f"top{k}_median": round(float(np.median(sims[:, k - 1])), 3)},
                        recall_at_10=round(pick_row.recall_at_10, 4),
                        speedup_vs_bruteforce=round(brute_p50 / pick_row.p50_ms, 2), p50_ms=pick_row.p50_ms,
-                       p99_ms=pick_row.p99_ms, rows=rows, machine=Machine.now())
+                       p99_ms=pick_row.p99_ms, gpu_backend=backend, faiss_gpu=faiss_state,
+                       gpu_name=_gpu_name() if gpu else None,
+                       rows=rows, machine=Machine.now())
+
+
+def _torch_cuda() -> bool:
+    from .gpu import torch_cuda_available
+
+    return torch_cuda_available()
+
+
+def _flat_index(X: np.ndarray):
+    import faiss
+
+    flat = faiss.IndexFlatIP(X.shape[1])
+    flat.add(X)
+    return flat
 
 
 def _threshold() -> int:
@@ -256,6 +341,72 @@ def _index_mib(index) -> float:
 def _describe_model(m: VectorModel) -> str:
     return (f"{m.name}: {len(m.centres)} centres, low-rank spread {m.spread} over {m.directions.shape[1]} "
             f"directions, isotropic {m.isotropic}, unit vectors")
+
+
+# ---------------------------------------------------------------------------------------------------- embeddings
+class EmbedRow(BaseModel):
+    device: str
+    precision: str
+    batch_size: int
+    texts: int
+    seconds: float
+    texts_per_s: float
+    single_p50_ms: float = Field(description="one report at a time, as diagnose embeds it")
+    single_p99_ms: float
+
+
+class EmbedBench(BaseModel):
+    bench: str = "embed"
+    model: str
+    texts: int
+    mean_chars: float
+    gpu_name: str | None
+    speedup_gpu_vs_cpu: float | None = Field(description="best GPU texts/s over CPU texts/s, same texts")
+    rows: list[EmbedRow]
+    machine: Machine
+
+
+def embed_devices() -> list[tuple[str, bool]]:
+    """(device, half precision) pairs this machine can run: CPU in float32, and CUDA in float32 and float16."""
+    pairs = [("cpu", False)]
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            pairs += [("cuda", False), ("cuda", True)]
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    return pairs
+
+
+def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = None, batch_size: int = 64,
+                single: int = 50, seed: int = 0, progress: Callable[[str], None] | None = None) -> EmbedBench:
+    """MiniLM embedding throughput (texts/s, batched) and single-report latency on each device, over the same
+    synthetic case-like documents (title + report, as the index embeds them)."""
+    from .embed import MODEL_ID, Embedder
+    from .synthetic import synthetic_cases
+
+    say = progress or (lambda _m: None)
+    docs = [f"{c.title}\n{c.report}" for c in synthetic_cases(texts, seed)]
+    rows: list[EmbedRow] = []
+    for device, half in devices or embed_devices():
+        precision = "fp16" if half else "fp32"
+        say(f"MiniLM on {device} ({precision}): {len(docs):,} texts in batches of {batch_size}")
+        emb = Embedder(device=device, batch_size=batch_size, half=half)
+        emb.encode(docs[:batch_size])  # load and warm up outside the timing
+        secs, _ = _timed(emb.encode, docs)
+        lat, _ = _single_query_latencies(lambda t: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
+        rows.append(EmbedRow(device=device, precision=precision, batch_size=batch_size, texts=len(docs),
+                             seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
+                             single_p50_ms=round(statistics.median(lat), 2), single_p99_ms=round(percentile(lat, 0.99), 2)))
+        emb = None
+        gc.collect()
+    cpu = [r.texts_per_s for r in rows if r.device == "cpu"]
+    gpu = [r.texts_per_s for r in rows if r.device != "cpu"]
+    return EmbedBench(model=MODEL_ID, texts=len(docs), mean_chars=round(float(np.mean([len(d) for d in docs])), 1),
+                      gpu_name=_gpu_name() if gpu else None,
+                      speedup_gpu_vs_cpu=round(max(gpu) / cpu[0], 1) if gpu and cpu else None, rows=rows,
+                      machine=Machine.now())
 
 
 # -------------------------------------------------------------------------------------------------------- SPARQL
@@ -576,6 +727,6 @@ def bench_e2e(size: int, *, seed: int = 0, reports: int = 100, warmup: int = 5, 
                     peak_rss_mib=round(peak_rss_mib(), 1), phases=phases, machine=Machine.now())
 
 
-__all__ = ["E2EBench", "LEGACY_TABLE2", "Machine", "Phase", "QueryTiming", "SparqlBench", "TABLE2_QUERY", "TARGETS",
+__all__ = ["E2EBench", "EmbedBench", "EmbedRow", "bench_embed", "embed_devices", "LEGACY_TABLE2", "Machine", "Phase", "QueryTiming", "SparqlBench", "TABLE2_QUERY", "TARGETS",
            "VectorBench", "VectorRow", "bench_e2e", "bench_sparql", "bench_vectors", "peak_rss_mib",
            "percentile", "vector_model"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ..ingest.cases import Case
 from ..ingest.records import FailureRecord, IssueDocument
-from .home import GraphHome, Manifest, now_iso
+from .home import GRAPH_LAYOUT, GraphHome, Manifest, now_iso
 from .mapping import NTRIPLES, SignatureFn, case_quads, document_quads, nquad_lines, ontology_quads, record_quads
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
@@ -176,7 +176,7 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
                             sources=sorted({r.provenance.source for r in records}
                                            | {d.provenance.source for d in inputs.documents}
                                            | ({"cases/cases.jsonl"} if inputs.cases else set())),
-                            inputs_fingerprint=fingerprint(inputs), problems=problems)
+                            inputs_fingerprint=fingerprint(inputs), problems=problems, layout=GRAPH_LAYOUT)
         home.publish(snap, manifest)
         return BuildReport(snapshot=str(snap), manifest=manifest, shacl=shacl)
     except BaseException:
@@ -201,7 +201,9 @@ def load_store(directory: Path, nquads: Path) -> None:
 
 
 def open_store(home: GraphHome) -> OxigraphStore:
-    """The published graph of ``home``, opened read-only."""
+    """The published graph of ``home``, opened read-only (refused, with a hint to rebuild, if its layout is older
+    than this failgraph's)."""
+    home.manifest()
     return OxigraphStore(home.current() / STORE_DIR, read_only=True)
 
 

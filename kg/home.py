@@ -19,6 +19,9 @@ from pydantic import BaseModel
 HOME_ENV = "FAILGRAPH_HOME"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+#: Version of the snapshot's graph layout. 2: label profiles and per-source tallies (fg:ProfileTally) that the study
+#: queries read (issue #7). A snapshot of an older layout answers those queries wrongly, so it is refused.
+GRAPH_LAYOUT = 2
 
 
 class NoGraphError(Exception):
@@ -38,6 +41,7 @@ class Manifest(BaseModel):
     sources: list[str]
     inputs_fingerprint: str
     problems: int = 0
+    layout: int = 1  # snapshots written before the field existed have layout 1
 
 
 def resolve_home(home: str | Path | None = None) -> Path:
@@ -78,7 +82,13 @@ class GraphHome:
         return snap
 
     def manifest(self) -> Manifest:
-        return Manifest.model_validate_json((self.current() / MANIFEST).read_text(encoding="utf-8"))
+        """The published snapshot's manifest; raises :class:`NoGraphError` if it predates :data:`GRAPH_LAYOUT`."""
+        snap = self.current()
+        manifest = Manifest.model_validate_json((snap / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.layout < GRAPH_LAYOUT:
+            raise NoGraphError(f"the graph in {self.root} was built by failgraph {manifest.failgraph_version} in an "
+                               "older layout: run `failgraph build` again")
+        return manifest
 
     def new_snapshot(self) -> Path:
         """A fresh, unpublished snapshot directory."""
@@ -106,5 +116,5 @@ def dumps_sorted(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["CURRENT", "GraphHome", "HOME_ENV", "MANIFEST", "Manifest", "NoGraphError", "dumps_sorted", "now_iso",
+__all__ = ["CURRENT", "GRAPH_LAYOUT", "GraphHome", "HOME_ENV", "MANIFEST", "Manifest", "NoGraphError", "dumps_sorted", "now_iso",
            "resolve_home", "write_atomic"]

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .embed import DIM, MODEL_ID, Embedder
+from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
 
 APPROXIMATE_THRESHOLD = 50_000
 HNSW_M = 32
@@ -38,6 +39,9 @@ IVF_MIN_PROBE = 8
 #: a query to the few lists holding its neighbours), far cheaper than faiss' defaults at a million vectors.
 IVF_TRAIN_PER_LIST = 32
 IVF_KMEANS_ITERATIONS = 10
+#: On a GPU, exact search stays fast far past :data:`APPROXIMATE_THRESHOLD` (a million vectors in well under a
+#: millisecond per query): the automatic choice there is exact search up to this many bytes of vectors.
+GPU_EXACT_MAX_BYTES = 8 * 2**30
 
 
 def ivf_lists(n: int) -> int:
@@ -55,20 +59,37 @@ class Hit(BaseModel):
 
 
 def gpu_count() -> int:
-    try:
-        return faiss.get_num_gpus()
-    except AttributeError:  # a CPU-only faiss build
-        return 0
+    """GPUs faiss sees (whether it can use them is :func:`~failgraph.kg.gpu.faiss_gpu_usable`)."""
+    return faiss_gpu_count()
+
+
+def _resolve_gpu(use_gpu: bool | None) -> GpuBackend | None:
+    """The GPU backend to use: ``use_gpu=None`` picks one when present, True insists on one, False means CPU."""
+    if use_gpu is False:
+        return None
+    backend = gpu_backend()
+    if use_gpu and backend is None:
+        raise ValueError("a GPU index was asked for, but neither faiss nor torch can use a GPU here")
+    return backend
+
+
+def _to_gpu(index: faiss.Index, backend: GpuBackend):
+    """An exact CPU index (flat) moved to the GPU by ``backend``."""
+    if backend == "faiss":
+        return faiss.index_cpu_to_all_gpus(index)
+    return TorchFlatIndex(index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), "float32"))
 
 
 class VectorIndex:
     """Inner-product search over normalised vectors (cosine similarity), with exclusion of ids."""
 
-    def __init__(self, ids: list[str], index: faiss.Index, kind: Literal["flat", "hnsw", "ivf"], device: str):
+    def __init__(self, ids: list[str], index: faiss.Index, kind: Literal["flat", "hnsw", "ivf"], device: str,
+                 backend: GpuBackend | None = None):
         self.ids = ids
         self.index = index
         self.kind = kind
         self.device = device
+        self.backend = backend
         self._pos = {d: i for i, d in enumerate(ids)}
 
     @classmethod
@@ -76,9 +97,10 @@ class VectorIndex:
               use_gpu: bool | None = None) -> "VectorIndex":
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
-        approximate = len(ids) > APPROXIMATE_THRESHOLD if approximate is None else approximate
-        use_gpu = gpu_count() > 0 if use_gpu is None else use_gpu
+        backend = _resolve_gpu(use_gpu)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if approximate is None:
+            approximate = len(ids) > APPROXIMATE_THRESHOLD and not (backend and vectors.nbytes <= GPU_EXACT_MAX_BYTES)
         if approximate and len(vectors) >= IVF_MIN_VECTORS:
             return cls(ids, _build_ivf(vectors), "ivf", "cpu")
         if approximate:
@@ -87,10 +109,13 @@ class VectorIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
             index.add(vectors)
             return cls(ids, index, "hnsw", "cpu")  # HNSW has no GPU implementation in faiss
+        if backend == "torch":
+            return cls(ids, TorchFlatIndex(vectors if len(vectors) else np.zeros((0, DIM), "float32")), "flat", "gpu",
+                       backend)
         index = faiss.IndexFlatIP(vectors.shape[1] if len(vectors) else DIM)
         index.add(vectors)
-        if use_gpu:
-            return cls(ids, faiss.index_cpu_to_all_gpus(index), "flat", "gpu")
+        if backend:
+            return cls(ids, _to_gpu(index, backend), "flat", "gpu", backend)
         return cls(ids, index, "flat", "cpu")
 
     def __len__(self) -> int:
@@ -104,7 +129,7 @@ class VectorIndex:
         if self.kind == "ivf":
             ivf = faiss.extract_index_ivf(self.index)
             return f"ivf-flat (nlist {ivf.nlist}, nprobe {ivf.nprobe}) on {self.device}"
-        return f"flat (exact) on {self.device}"
+        return f"flat (exact) on {self.device}" + (f" via {self.backend}" if self.backend else "")
 
     def search(self, queries: np.ndarray, k: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[list[Hit]]:
         """Top ``k`` hits per query row, skipping excluded ids."""
@@ -120,17 +145,27 @@ class VectorIndex:
         return out
 
     def save(self, directory: Path) -> None:
-        index = faiss.index_gpu_to_cpu(self.index) if self.device == "gpu" else self.index
+        index = self._cpu_index()
         faiss.write_index(index, str(directory / "vectors.faiss"))
         (directory / "vector_ids.json").write_text(json.dumps({"kind": self.kind, "ids": self.ids}), encoding="utf-8")
+
+    def _cpu_index(self) -> faiss.Index:
+        if self.backend == "torch":
+            return self.index.to_faiss()
+        if self.backend == "faiss":
+            return faiss.index_gpu_to_cpu(self.index)
+        return self.index
 
     @classmethod
     def load(cls, directory: Path, use_gpu: bool | None = None) -> "VectorIndex":
         meta = json.loads((directory / "vector_ids.json").read_text(encoding="utf-8"))
         index = faiss.read_index(str(directory / "vectors.faiss"))
-        use_gpu = gpu_count() > 0 if use_gpu is None else use_gpu
-        if meta["kind"] == "flat" and use_gpu:
-            return cls(meta["ids"], faiss.index_cpu_to_all_gpus(index), "flat", "gpu")
+        backend = _resolve_gpu(use_gpu)
+        if backend and (meta["kind"] == "flat" or (meta["kind"] == "ivf"
+                                                   and index.ntotal * index.d * 4 <= GPU_EXACT_MAX_BYTES)):
+            if meta["kind"] == "ivf":  # built on a machine without a GPU: exact search on this one
+                index = _flat_from(index)
+            return cls(meta["ids"], _to_gpu(index, backend), "flat", "gpu", backend)
         if meta["kind"] == "hnsw":
             index.hnsw.efSearch = HNSW_EF_SEARCH
         if meta["kind"] == "ivf":
@@ -138,6 +173,17 @@ class VectorIndex:
             ivf.nprobe = ivf_probes(ivf.nlist)
             ivf.make_direct_map()  # reconstruct() for the similarity of keyword-only hits
         return cls(meta["ids"], index, meta["kind"], "cpu")
+
+
+def _flat_from(index: faiss.Index) -> faiss.IndexFlatIP:
+    """An exact index holding the vectors of ``index`` (which keeps them: flat or IVF-Flat with a direct map)."""
+    flat = faiss.IndexFlatIP(index.d)
+    if index.ntotal:
+        ivf = faiss.try_extract_index_ivf(index)
+        if ivf is not None:
+            ivf.make_direct_map()
+        flat.add(index.reconstruct_n(0, index.ntotal))
+    return flat
 
 
 def _build_ivf(vectors: np.ndarray) -> faiss.Index:
@@ -268,4 +314,4 @@ class TextIndex:
 
 
 __all__ = ["APPROXIMATE_THRESHOLD", "IVF_MIN_VECTORS", "Hit", "KeywordIndex", "TextIndex", "VectorIndex", "fuse",
-           "gpu_count", "ivf_lists", "ivf_probes"]
+           "GPU_EXACT_MAX_BYTES", "gpu_count", "ivf_lists", "ivf_probes"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from failgraph.kg.bench import TABLE2_QUERY, bench_e2e, bench_sparql, bench_vectors
+from failgraph.kg.bench import TABLE2_QUERY, bench_e2e, bench_embed, bench_sparql, bench_vectors
 from failgraph.kg.named_queries import list_queries
 from failgraph.ui.cli_bench import bench_app
 
@@ -40,6 +40,23 @@ def test_vectors_bench_measures_every_method_on_the_same_queries():
     assert 0 < rep.rows[3].recall_at_10 <= 1 and all(r.p50_ms > 0 and r.p99_ms >= r.p50_ms for r in rep.rows)
     assert rep.rows[0].memory_mib == pytest.approx(3000 * 384 * 4 / 2**20)
     assert set(rep.neighbour_cosine) == {"top1_median", "top10_median"}
+    assert all(r.batch_queries_per_s > 0 and r.device == "cpu" for r in rep.rows)
+    assert rep.gpu_backend is None and rep.faiss_gpu == "no GPU in this faiss build"
+
+
+def test_vectors_bench_refuses_a_gpu_it_does_not_have(monkeypatch):
+    monkeypatch.setattr("failgraph.kg.gpu.gpu_backend", lambda: None)
+    with pytest.raises(ValueError, match="GPU"):
+        bench_vectors(500, queries=5, data="gaussian", gpu=True)
+
+
+def test_embed_bench_measures_the_real_model_on_the_cpu():
+    rep = bench_embed(24, devices=[("cpu", False)], batch_size=8, single=3)
+    (row,) = rep.rows
+    assert (row.device, row.precision, row.texts, row.batch_size) == ("cpu", "fp32", 24, 8)
+    assert row.texts_per_s == pytest.approx(24 / row.seconds, rel=0.01)
+    assert row.single_p99_ms >= row.single_p50_ms > 0 and rep.mean_chars > 100
+    assert rep.speedup_gpu_vs_cpu is None and rep.gpu_name is None
 
 
 def test_sparql_bench_compares_the_stores_on_identical_results(tmp_path):
@@ -81,3 +98,5 @@ def test_cli_prints_one_json_object_and_tables():
     assert res.exit_code == 0 and "recall@10" in res.stdout and "failgraph's pick" in res.stdout
     res = runner.invoke(bench_app, ["vectors", "--size", "1000", "--data", "nope"])
     assert res.exit_code == 2
+    res = runner.invoke(bench_app, ["embed", "--device", "tpu"])
+    assert res.exit_code == 2 and "--device" in res.output

@@ -79,3 +79,17 @@ def test_issue_iris_merge_renamed_repositories():
     assert issue_iri("https://github.com/QwenLM/Qwen3/issues/12") == \
         issue_iri("https://github.com/qwenlm/qwen2.5/issues/12") == URIRef(
             "https://w3id.org/failgraph/id/issue/qwenlm/qwen2.5/12")
+
+
+def test_a_snapshot_of_an_older_layout_is_refused_with_a_hint(tmp_path, dataset_slice):
+    """Graphs built before the study queries read label-profile tallies would answer them with zero rows."""
+    from failgraph.kg.home import GRAPH_LAYOUT, MANIFEST
+
+    home = GraphHome(tmp_path)
+    build_graph(home, load_dataset(dataset_slice).records)
+    assert home.manifest().layout == GRAPH_LAYOUT and count_records(open_store(home)) > 0
+    path = home.current() / MANIFEST
+    old = path.read_text(encoding="utf-8").replace(f'"layout": {GRAPH_LAYOUT}', '"layout": 1')
+    path.write_text(old, encoding="utf-8")
+    with pytest.raises(NoGraphError, match="failgraph build"):
+        open_store(home)

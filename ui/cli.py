@@ -23,6 +23,7 @@ from ..kg.results import AskResult, GraphResult, SelectResult
 from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
 from ..ontology import load_taxonomy
+from .cli_bench import bench_app
 from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
 from .cli_serve import serve as serve_command
@@ -317,8 +318,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         out.print(f"wrote {plot}")
 
 
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print figures (never pass/fail).")
-app.add_typer(bench_app, name="bench")
+app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli_bench.py) and diagnose (below)
 
 
 @bench_app.command("diagnose")

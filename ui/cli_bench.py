@@ -64,26 +64,65 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
                       data: Annotated[str, typer.Option(help="cases (near MiniLM vectors of the case base, "
                                                             "calibrated), cases-hard (spread much wider) or "
                                                             "gaussian (random centres, no model).")] = "cases",
+                      gpu: Annotated[Optional[bool], typer.Option("--gpu/--no-gpu", help="Also measure faiss on the "
+                                                                  "GPU (default: when faiss sees one).")] = None,
                       save: SaveOpt = None):
     """Exact faiss vs the approximate index failgraph picks vs numpy brute force: build, p50/p99, recall@10, memory."""
     from ..kg.bench import VECTOR_DATA, bench_vectors
 
     if data not in VECTOR_DATA:
         raise ValueError(f"--data must be one of {', '.join(VECTOR_DATA)}, not {data!r}")
-    rep = bench_vectors(size, queries=queries, seed=seed, data=data, progress=_progress(as_json))
+    rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, progress=_progress(as_json))
     _save(rep, save)
     if as_json:
         _emit_json(rep)
         return
     t = Table(title=f"vector search over {rep.size:,} × {rep.dim} vectors ({rep.data})")
-    for col in ("method", "build s", "p50 ms", "p99 ms", "recall@10", "memory MiB", "queries"):
+    for col in ("method", "device", "build s", "p50 ms", "p99 ms", "recall@10", "memory MiB", "queries",
+                "batch queries/s"):
         t.add_column(col, justify="left" if col == "method" else "right")
     for r in rep.rows:
-        t.add_row(r.method, _f(r.build_s, 2), _f(r.p50_ms), _f(r.p99_ms), _f(r.recall_at_10), _f(r.memory_mib, 1),
-                  str(r.queries), style="bold" if r.method.startswith("failgraph") else None)
+        t.add_row(r.method, r.device, _f(r.build_s, 2), _f(r.p50_ms), _f(r.p99_ms), _f(r.recall_at_10),
+                  _f(r.memory_mib, 1), str(r.queries), _f(r.batch_queries_per_s, 0),
+                  style="bold" if r.method.startswith("failgraph:") else None)
     out.print(t)
+    if rep.gpu_backend:
+        out.print(f"GPU: {rep.gpu_name or 'unknown'}; failgraph's GPU path: {rep.gpu_backend}; faiss: {rep.faiss_gpu}",
+                  highlight=False)
     out.print(f"failgraph's pick: {rep.index}; recall@10 {rep.recall_at_10:.3f}, "
               f"{rep.speedup_vs_bruteforce:,.1f}× faster than numpy brute force (p50)", highlight=False)
+
+
+@bench_app.command("embed")
+@_errors
+def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="Synthetic case-like documents "
+                                                       "embedded per device.")] = 2000,
+                    device: Annotated[str, typer.Option(help="cpu, cuda or all (every device here; CUDA in fp32 "
+                                                        "and fp16).")] = "all",
+                    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
+                    as_json: JsonOpt = False, save: SaveOpt = None):
+    """MiniLM embedding throughput (texts/s) and single-report latency on the CPU and, when present, the GPU."""
+    from ..kg.bench import bench_embed, embed_devices
+
+    if device not in ("cpu", "cuda", "all"):
+        raise ValueError(f"--device must be cpu, cuda or all, not {device!r}")
+    devices = [d for d in embed_devices() if device == "all" or d[0] == device]
+    if not devices:
+        raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json))
+    _save(rep, save)
+    if as_json:
+        _emit_json(rep)
+        return
+    t = Table(title=f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)")
+    for col in ("device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"):
+        t.add_column(col, justify="left" if col == "device" else "right")
+    for r in rep.rows:
+        t.add_row(r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
+                  _f(r.single_p50_ms, 1), _f(r.single_p99_ms, 1))
+    out.print(t)
+    if rep.speedup_gpu_vs_cpu:
+        out.print(f"GPU ({rep.gpu_name}): {rep.speedup_gpu_vs_cpu:,.1f}× the CPU's texts/s", highlight=False)
 
 
 @bench_app.command("sparql")
