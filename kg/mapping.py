@@ -331,6 +331,16 @@ def _tallies(lk: _Lookups) -> Iterator[tuple]:
         yield tally, c.recordCount, t.lit(n, xsd_int), g
 
 
+def _record_labels(t: Terms, lk: "_Lookups", r, i, g, symptom: str, root_cause: str, stage: str) -> Iterator[Quad]:
+    """What every failure record states: its type, its issue and its labels (symptom, root cause, stage)."""
+    c = t.c
+    yield r, c.type, c.FailureRecord, g
+    yield r, c.aboutIssue, i, g
+    yield r, c.hasSymptom, lk.leaf("symptom", symptom), g
+    yield r, c.hasRootCause, lk.leaf("root_cause", root_cause), g
+    yield r, c.stage, lk.stage(stage), g
+
+
 def record_quads(records: Iterable[FailureRecord], terms: Terms = RDFLIB) -> Iterator[Quad]:
     """Quads for labeled failure records, grouped by source; each record is linked to taxonomy leaves and to its
     label profile."""
@@ -349,11 +359,7 @@ def record_quads(records: Iterable[FailureRecord], terms: Terms = RDFLIB) -> Ite
         i = t.fgid(_issue_path(rec.issue.url))
         yield from _issue(rec.issue, g, t, i)
         r = t.fgid(f"record/{lk.slug(prov.source)}/{prov.index if prov.index is not None else rec.issue.number}")
-        yield r, c.type, c.FailureRecord, g
-        yield r, c.aboutIssue, i, g
-        yield r, c.hasSymptom, lk.leaf("symptom", rec.symptom), g
-        yield r, c.hasRootCause, lk.leaf("root_cause", rec.root_cause), g
-        yield r, c.stage, lk.stage(rec.stage), g
+        yield from _record_labels(t, lk, r, i, g, rec.symptom, rec.root_cause, rec.stage)
         m = t.fgid(f"model/{lk.slug(rec.model)}")
         yield r, c.model, m, g
         if rec.architecture:
@@ -470,11 +476,7 @@ def case_quads(cases: Iterable[Case], source: str = "cases/cases.jsonl",
             yield i, c.resolvedBy, fx, g
         if case.labeler == "failgraph-curator":
             r = t.fgid(f"record/{lk.slug(source)}/{n}")
-            yield r, c.type, c.FailureRecord, g
-            yield r, c.aboutIssue, i, g
-            yield r, c.hasSymptom, lk.leaf("symptom", case.symptom), g
-            yield r, c.hasRootCause, lk.leaf("root_cause", case.root_cause), g
-            yield r, c.stage, lk.stage(case.stage), g
+            yield from _record_labels(t, lk, r, i, g, case.symptom, case.root_cause, case.stage)
             yield r, c.sourceIndex, t.lit(n, xsd_int), g
             yield r, c.derived, g, g
             yield r, c.attributed, c.labeler_curator, g
