@@ -21,6 +21,7 @@ class ShaclViolation(BaseModel):
 class ShaclReport(BaseModel):
     conforms: bool
     violations: list[ShaclViolation]
+    sample: str | None = None  # set when only a sample of the inputs was validated (large builds)
 
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

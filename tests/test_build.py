@@ -93,3 +93,25 @@ def test_a_snapshot_of_an_older_layout_is_refused_with_a_hint(tmp_path, dataset_
     path.write_text(old, encoding="utf-8")
     with pytest.raises(NoGraphError, match="failgraph build"):
         open_store(home)
+
+
+def test_large_builds_validate_an_even_sample(tmp_path, dataset_slice, monkeypatch):
+    """Above the limit a sample is validated (and a broken mapping still stops the build); --validate checks all."""
+    records = load_dataset(dataset_slice).records
+    monkeypatch.setattr(build_mod, "VALIDATE_MAX_RECORDS", max(2, len(records) // 3))
+    home = GraphHome(tmp_path)
+    report = build_graph(home, records)
+    n = len(records[::round(len(records) / build_mod.VALIDATE_MAX_RECORDS)])
+    assert report.shacl.conforms and report.shacl.sample == f"{n:,} of {len(records):,} inputs"
+    assert build_graph(home, records, validate=True).shacl.sample is None
+    assert build_graph(home, records, validate=False).shacl is None
+    real = build_mod.all_quads
+
+    def without_symptoms(data, *a, **kw):
+        return (q for q in real(data, *a, **kw) if q[1] != FG.hasSymptom)
+
+    monkeypatch.setattr(build_mod, "all_quads", without_symptoms)
+    before = home.current()
+    with pytest.raises(BuildError, match="SHACL"):
+        build_graph(home, records)
+    assert home.current() == before

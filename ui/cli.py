@@ -52,7 +52,8 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
           skip_invalid: Annotated[bool, typer.Option(help="Build from the valid records when some are malformed.")] = False,
           validate: Annotated[Optional[bool], typer.Option("--validate/--no-validate",
                                                            help="SHACL-validate before publishing (default: "
-                                                                "on for graphs up to 20,000 records).")] = None):
+                                                                "all inputs up to 20,000, an even sample of 20,000 "
+                                                                "above; --validate checks all).")] = None):
     """Ingest the labeled dataset, the case base and ingested threads, and (re)build the graph atomically."""
     loaded = load_dataset(dataset)
     case_load = None if no_cases else load_cases(cases)
@@ -76,6 +77,8 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
                              quantization_of=lambda text: extract_environment(text).quantization)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
+    if report.shacl is not None and report.shacl.sample:
+        shacl += f" (validated a sample: {report.shacl.sample})"
     out.print(f"built {m.records} labeled records from {len(loaded.files)} dataset files, {m.cases} curated cases and "
               f"{m.documents} ingested threads about {m.issues} issues: {m.quads} quads, SHACL {shacl}; "
               f"graph home {gh.root}", highlight=False)
