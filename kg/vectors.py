@@ -3,8 +3,10 @@
 Small stores use exact inner-product search; past :data:`APPROXIMATE_THRESHOLD` vectors an approximate index is
 used: an inverted file over exact vectors (IVF-Flat: ``4·√n`` k-means lists, :data:`IVF_PROBE_FRACTION` of them
 probed). It builds several times faster than HNSW at the same recall and latency (``failgraph bench vectors`` on two
-cores: 100k vectors in 15-20 s against 65-70 s for HNSW M 32; 1M in under two minutes, p50 5 ms, recall@10 1.0) and
-keeps scores exact; below :data:`IVF_MIN_VECTORS` (too few vectors per list) an asked-for approximate index is HNSW.
+cores: 100k vectors in 11 s against 65-70 s for HNSW M 32; 1M in 67-79 s, p50 4.1 ms, recall@10 1.0) and keeps
+scores exact; below :data:`IVF_MIN_VECTORS` (too few vectors per list) an asked-for approximate index is HNSW.
+The threshold is where exact search stops being cheap: at 20k-40k vectors a single exact query takes 5-12 ms on two
+cores, IVF-Flat 0.1-0.3 ms with recall@10 >= 0.998 (``bench vectors --size 20000|40000 [--data cases-hard]``).
 Indexes persist next to the graph and are rebuilt only when their inputs (texts and model) change.
 """
 
@@ -26,7 +28,7 @@ from pydantic import BaseModel
 from .embed import DIM, MODEL_ID, Embedder
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
 
-APPROXIMATE_THRESHOLD = 50_000
+APPROXIMATE_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
 HNSW_EF_CONSTRUCTION = 80
