@@ -53,6 +53,25 @@ def _save(model, path: Path | None) -> None:
         path.write_text(model.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
+def _emitted(model, path: Path | None, as_json: bool) -> bool:
+    """Save the figures if asked; with --json print them and say so (the caller then prints no table)."""
+    _save(model, path)
+    if as_json:
+        _emit_json(model)
+    return as_json
+
+
+def _columns(t: Table, columns: tuple[str, ...], left: tuple[str, ...] | None = None) -> Table:
+    """Add the columns, right-aligned except ``left`` (default: the first column)."""
+    for col in columns:
+        t.add_column(col, justify="left" if col in (left or columns[:1]) else "right")
+    return t
+
+
+def _table(title: str, columns: tuple[str, ...], left: tuple[str, ...] | None = None) -> Table:
+    return _columns(Table(title=title), columns, left)
+
+
 def _f(x: float | None, digits: int = 3) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
@@ -73,14 +92,11 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
     if data not in VECTOR_DATA:
         raise ValueError(f"--data must be one of {', '.join(VECTOR_DATA)}, not {data!r}")
     rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, progress=_progress(as_json))
-    _save(rep, save)
-    if as_json:
-        _emit_json(rep)
+    if _emitted(rep, save, as_json):
         return
-    t = Table(title=f"vector search over {rep.size:,} × {rep.dim} vectors ({rep.data})")
-    for col in ("method", "device", "build s", "p50 ms", "p99 ms", "recall@10", "memory MiB", "queries",
-                "batch queries/s"):
-        t.add_column(col, justify="left" if col == "method" else "right")
+    t = _table(f"vector search over {rep.size:,} × {rep.dim} vectors ({rep.data})",
+               ("method", "device", "build s", "p50 ms", "p99 ms", "recall@10", "memory MiB", "queries",
+                "batch queries/s"))
     for r in rep.rows:
         t.add_row(r.method, r.device, _f(r.build_s, 2), _f(r.p50_ms), _f(r.p99_ms), _f(r.recall_at_10),
                   _f(r.memory_mib, 1), str(r.queries), _f(r.batch_queries_per_s, 0),
@@ -110,13 +126,10 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
     if not devices:
         raise ValueError("--device cuda asked for, but torch sees no CUDA device")
     rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json))
-    _save(rep, save)
-    if as_json:
-        _emit_json(rep)
+    if _emitted(rep, save, as_json):
         return
-    t = Table(title=f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)")
-    for col in ("device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"):
-        t.add_column(col, justify="left" if col == "device" else "right")
+    t = _table(f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)",
+               ("device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"))
     for r in rep.rows:
         t.add_row(r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
                   _f(r.single_p50_ms, 1), _f(r.single_p99_ms, 1))
@@ -144,14 +157,11 @@ def bench_sparql_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: Se
         raise ValueError(f"--rdflib-queries must be all or table2, not {rdflib_queries!r}")
     rep = bench_sparql(size, seed=seed, repeats=repeats, rdflib_max=rdflib_max, rdflib_queries=rdflib_queries,
                        legacy=legacy, dataset=dataset, workdir=workdir, progress=_progress(as_json))
-    _save(rep, save)
-    if as_json:
-        _emit_json(rep)
+    if _emitted(rep, save, as_json):
         return
     t = Table(title=f"study queries over {rep.size:,} synthetic records ({rep.quads:,} quads, labels from the "
                     f"{rep.distribution})")
-    for col in ("query", "rows", "Oxigraph s", "Oxigraph cold s", "rdflib s", "speed-up", "same rows"):
-        t.add_column(col, justify="left" if col == "query" else "right")
+    _columns(t, ("query", "rows", "Oxigraph s", "Oxigraph cold s", "rdflib s", "speed-up", "same rows"))
     for q in rep.queries:
         t.add_row(q.name, str(q.rows), _f(q.oxigraph_s), _f(q.oxigraph_cold_s), _f(q.rdflib_s, 2),
                   "—" if q.speedup_vs_rdflib is None else f"{q.speedup_vs_rdflib:,.1f}×",
@@ -182,14 +192,11 @@ def bench_e2e_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: SeedO
 
     rep = bench_e2e(size, seed=seed, reports=reports, embed_sample=embed_sample, dataset=dataset, workdir=workdir,
                     text_model_sample=text_model_sample, graph=graph, progress=_progress(as_json))
-    _save(rep, save)
-    if as_json:
-        _emit_json(rep)
+    if _emitted(rep, save, as_json):
         return
     t = Table(title=f"end to end over {rep.size:,} records + {rep.size:,} documents (labels from the "
                     f"{rep.distribution}; index {rep.index})")
-    for col in ("phase", "seconds", "items", "items/s", "RSS MiB", "peak RSS MiB", "note"):
-        t.add_column(col, justify="left" if col in ("phase", "note") else "right")
+    _columns(t, ("phase", "seconds", "items", "items/s", "RSS MiB", "peak RSS MiB", "note"), left=("phase", "note"))
     for p in rep.phases:
         t.add_row(p.name, _f(p.seconds, 2), f"{p.items:,}", f"{p.per_s:,.1f}", f"{p.rss_mib:,.0f}",
                   f"{p.peak_rss_mib:,.0f}", p.note)
