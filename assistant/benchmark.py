@@ -7,6 +7,7 @@ import time
 
 from pydantic import BaseModel
 
+from ..kg.bench import percentile
 from .diagnose import diagnose
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
@@ -24,11 +25,6 @@ class LatencyReport(BaseModel):
     index: str
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
-
-
 def diagnose_latency(kb: KnowledgeBase, texts: list[str], warmup: int = 5) -> LatencyReport:
     for t in texts[:warmup]:
         diagnose(kb, ReportRequest(text=t))
@@ -40,7 +36,7 @@ def diagnose_latency(kb: KnowledgeBase, texts: list[str], warmup: int = 5) -> La
         times.append((time.perf_counter() - t0) * 1000)
     wall = time.perf_counter() - start
     return LatencyReport(reports=len(texts), warmup=warmup, median_ms=statistics.median(times),
-                         p90_ms=_pct(times, 0.9), p99_ms=_pct(times, 0.99), mean_ms=statistics.fmean(times),
+                         p90_ms=percentile(times, 0.9), p99_ms=percentile(times, 0.99), mean_ms=statistics.fmean(times),
                          throughput_per_s=len(texts) / wall, corpus=len(kb.corpus.failures),
                          index=f"{kb.index.vectors.kind} on {kb.index.vectors.device}")
 

@@ -201,8 +201,8 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
     measured beside it."""
     import faiss
 
-    from .gpu import TorchFlatIndex, faiss_gpu_count, faiss_gpu_usable, gpu_backend
-    from .vectors import VectorIndex, _build_ivf
+    from .gpu import TorchFlatIndex, faiss_gpu_count, faiss_gpu_usable, gpu_backend, torch_cuda_available
+    from .vectors import APPROXIMATE_THRESHOLD, VectorIndex, _build_ivf
 
     say = progress or (lambda _m: None)
     backend = gpu_backend() if gpu is not False else None
@@ -271,7 +271,7 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
             measure(f"faiss GPU IVF-Flat (nlist {ivf.nlist}, nprobe {g.nprobe})", g, secs, "gpu", x_mib)
             g = ivf = None
         gc.collect()
-    if backend == "faiss" and _torch_cuda():
+    if backend == "faiss" and torch_cuda_available():
         say("torch GPU exact (matrix product + top-k)")
         secs, g = _timed(TorchFlatIndex, X)
         measure("torch GPU exact (matmul + top-k)", g, secs, "gpu", x_mib)
@@ -282,7 +282,7 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
     picks: list[tuple[str, bool | None, bool]] = [("failgraph", None, gpu)]
     if gpu:
         picks.append(("failgraph without a GPU", None, False))
-    elif size <= _threshold():
+    elif size <= APPROXIMATE_THRESHOLD:
         picks.append(("forced approximate", True, False))
     pick_row = None
     index_desc = ""
@@ -309,24 +309,12 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
                        rows=rows, machine=Machine.now())
 
 
-def _torch_cuda() -> bool:
-    from .gpu import torch_cuda_available
-
-    return torch_cuda_available()
-
-
 def _flat_index(X: np.ndarray):
     import faiss
 
     flat = faiss.IndexFlatIP(X.shape[1])
     flat.add(X)
     return flat
-
-
-def _threshold() -> int:
-    from .vectors import APPROXIMATE_THRESHOLD
-
-    return APPROXIMATE_THRESHOLD
 
 
 def _index_mib(index) -> float:

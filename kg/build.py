@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -74,11 +73,8 @@ def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int],
     inputs = as_inputs(data)
     yield from ontology_quads()
     yield from record_quads(_counting(inputs.records, progress))
-    if inputs.cases:
-        yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of,
-                              quantization_of=quantization_of)
-    if inputs.documents:
-        yield from document_quads(_counting(inputs.documents, progress))
+    yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of, quantization_of=quantization_of)
+    yield from document_quads(_counting(inputs.documents, progress))
 
 
 def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),
@@ -90,19 +86,9 @@ def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case]
     constant memory."""
     yield from _ontology_lines()
     yield from nquad_lines(record_quads(_counting(records, progress), terms=NTRIPLES))
-    yield from nquad_lines(_nonempty(case_quads, cases, progress, signature_of=signature_of,
-                                     quantization_of=quantization_of, terms=NTRIPLES))
-    yield from nquad_lines(_nonempty(document_quads, documents, progress, terms=NTRIPLES))
-
-
-def _nonempty(fn, items: Iterable, progress, **kw) -> Iterator:
-    """``fn`` over ``items`` unless there are none (case_quads writes a source header even for no cases)."""
-    it = iter(items)
-    try:
-        first = next(it)
-    except StopIteration:
-        return
-    yield from fn(_counting(itertools.chain([first], it), progress), **kw)
+    yield from nquad_lines(case_quads(_counting(cases, progress), signature_of=signature_of,
+                                      quantization_of=quantization_of, terms=NTRIPLES))
+    yield from nquad_lines(document_quads(_counting(documents, progress), terms=NTRIPLES))
 
 
 @cache
@@ -148,8 +134,8 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
                 quantization_of: Callable[[str], list[str]] | None = None) -> BuildReport:
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.
 
-    SHACL validation runs by default for graphs of up to :data:`VALIDATE_MAX_RECORDS` records; a graph that does not
-    conform is not published. Any failure leaves the previous snapshot current.
+    SHACL validation checks every input up to :data:`VALIDATE_MAX_RECORDS` inputs and an even sample of that many
+    above (``validate=True``: all, ``False``: none); a graph that does not conform is not published. Any failure leaves the previous snapshot current.
     """
     inputs = as_inputs(data)
     records = inputs.records

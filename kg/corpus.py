@@ -5,33 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pydantic import BaseModel
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ..ingest.records import issue_key
+from ..ontology import FG
 from .store import GraphStore
-
-_TEXTS = """
-PREFIX fg: <https://w3id.org/failgraph/ontology#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?issue ?url ?title ?text ?fix ?confirmed ?model WHERE {
-  ?issue a fg:Issue ; fg:url ?url ; fg:text ?text .
-  OPTIONAL { ?issue dcterms:title ?title }
-  OPTIONAL { ?issue fg:modelName ?model }
-  OPTIONAL { ?issue fg:resolvedBy ?f . ?f rdfs:comment ?fix . OPTIONAL { ?f fg:confirmed ?confirmed } }
-}
-"""
-
-_RECORDS = """
-PREFIX fg: <https://w3id.org/failgraph/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT DISTINCT ?record ?url ?symptom ?cause WHERE {
-  ?record a fg:FailureRecord ; fg:aboutIssue ?issue ; fg:hasSymptom ?s ; fg:hasRootCause ?r .
-  ?issue fg:url ?url .
-  ?s skos:prefLabel ?symptom . ?r skos:prefLabel ?cause .
-}
-"""
-
 
 class LabeledRecord(BaseModel):
     key: str
@@ -69,11 +47,11 @@ class Corpus(BaseModel):
         return {f.key: f for f in self.failures}
 
 
-_FG = "https://w3id.org/failgraph/ontology#"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
-_TITLE = "http://purl.org/dc/terms/title"
-_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+_FG = str(FG)
+_RDF_TYPE = str(RDF.type)
+_PREF_LABEL = str(SKOS.prefLabel)
+_TITLE = str(DCTERMS.title)
+_COMMENT = str(RDFS.comment)
 
 
 def _values(store: GraphStore, predicate: str) -> dict[str, list]:
@@ -95,9 +73,11 @@ def _subjects(store: GraphStore, predicate: str, obj: str) -> dict[str, None]:
 def load_corpus(store: GraphStore) -> Corpus:
     """Past failures that have text (curated cases, ingested threads) and every labeled record, from the graph.
 
-    The same rows as the SPARQL queries :data:`_RECORDS` and :data:`_TEXTS` (kept as their specification), read as
-    one index scan per property and joined here: on a million issues that is minutes faster than the stores' joins,
-    which look every record up one by one.
+    Records: every ``fg:FailureRecord`` with the URL of its ``fg:aboutIssue`` and the ``skos:prefLabel`` of its
+    ``fg:hasSymptom`` / ``fg:hasRootCause``. Past failures: every ``fg:Issue`` with ``fg:url`` and ``fg:text``, its
+    ``dcterms:title``, ``fg:modelName`` and the ``rdfs:comment`` (and ``fg:confirmed``) of a ``fg:resolvedBy`` fix; the
+    longest text per issue key wins. Each property is read in one index scan and joined here: on a million issues
+    that is minutes faster than a SPARQL join, which looks every record up one by one.
     """
     records: list[LabeledRecord] = []
     labels: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))

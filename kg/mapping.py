@@ -32,7 +32,7 @@ from ..ingest.records import FailureRecord, IssueDocument, IssueRef, issue_key
 from ..ontology import (CURATOR_LABELER, DATASET_LABELER, FG, FGID, INGEST_AGENT, ONTOLOGY_GRAPH, load_taxonomy,
                         load_vocabulary, ontology_graph)
 from ..ontology.namespaces import DOAP
-from .store import Quad, nquad_line
+from .store import Quad, nquad_line, nt_literal
 
 
 class Signature(Protocol):
@@ -102,9 +102,7 @@ def _profile_path(*parts: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ term factories
-_XSD_STRING = str(XSD.string)
 _XSD_BOOLEAN = str(XSD.boolean)
-_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 #: The fixed IRIs the mapping writes, by short name.
 _CONSTANTS: dict[str, str] = {
@@ -163,13 +161,8 @@ class NTriplesTerms(Terms):
 
     def lit(self, value, datatype: str | None = None) -> str:
         if isinstance(value, bool):
-            lex, datatype = ("true" if value else "false"), datatype or _XSD_BOOLEAN
-        else:
-            lex = str(value)
-        lex = lex.translate(_NT_ESCAPES)
-        if datatype and datatype != _XSD_STRING:
-            return f'"{lex}"^^<{datatype}>'
-        return f'"{lex}"'
+            return nt_literal("true" if value else "false", datatype or _XSD_BOOLEAN)
+        return nt_literal(str(value), datatype)
 
 
 RDFLIB = RdflibTerms()
@@ -439,10 +432,11 @@ def case_quads(cases: Iterable[Case], source: str = "cases/cases.jsonl",
     lk = _Lookups(t)
     g = t.fgid(f"source/{slug(source)}")
     xsd_int = _CONSTANTS["xsd_integer"]
-    yield from source_quads(source, "failgraph-curator", f"failgraph curated case base {source}", t)
     if signature_of is not None:
         signature_of = _memoised(signature_of)
     for n, case in enumerate(cases):
+        if n == 0:  # the source is stated with its first case: no cases, no statements
+            yield from source_quads(source, "failgraph-curator", f"failgraph curated case base {source}", t)
         ref = case.issue
         i = t.fgid(_issue_path(ref.url))
         yield from _issue(ref, g, t, i)

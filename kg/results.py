@@ -10,6 +10,28 @@ from xml.sax.saxutils import escape, quoteattr
 from pydantic import BaseModel, ConfigDict
 
 
+_INTEGER_TYPES = frozenset({"integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt"})
+_FLOAT_TYPES = frozenset({"decimal", "double", "float"})
+
+
+def literal_python(lexical: str, datatype: str | None):
+    """A literal's plain Python value: int/float/bool for numeric and boolean XSD types, the lexical form otherwise
+    (and when it does not parse)."""
+    if not datatype:
+        return lexical
+    local = datatype.rsplit("#", 1)[-1]
+    try:
+        if local in _INTEGER_TYPES:
+            return int(lexical)
+        if local in _FLOAT_TYPES:
+            return float(lexical)
+    except ValueError:
+        return lexical
+    if local == "boolean":
+        return lexical in ("true", "1")
+    return lexical
+
+
 class RDFTerm(BaseModel):
     """An RDF term in the shape of the SPARQL 1.1 JSON results format."""
 
@@ -31,16 +53,7 @@ class RDFTerm(BaseModel):
     def python(self):
         """A plain Python value: int/float/bool for numeric and boolean literals, the string otherwise."""
         if self.type == "literal" and self.datatype:
-            local = self.datatype.rsplit("#", 1)[-1]
-            try:
-                if local in {"integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt"}:
-                    return int(self.value)
-                if local in {"decimal", "double", "float"}:
-                    return float(self.value)
-                if local == "boolean":
-                    return self.value in ("true", "1")
-            except ValueError:
-                return self.value
+            return literal_python(self.value, self.datatype)
         return self.value
 
     def to_ntriples(self) -> str:
@@ -130,4 +143,4 @@ class GraphResult(BaseModel):
 
 QueryResult = SelectResult | AskResult | GraphResult
 
-__all__ = ["RDFTerm", "Row", "SelectResult", "AskResult", "GraphResult", "QueryResult"]
+__all__ = ["RDFTerm", "Row", "SelectResult", "AskResult", "GraphResult", "QueryResult", "literal_python"]

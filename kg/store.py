@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, URIRef
 
-from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
+from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult, literal_python
 
 #: A quad of rdflib terms: subject, predicate, object, named graph.
 Quad = tuple[URIRef | BNode, URIRef, URIRef | BNode | Literal, URIRef]
@@ -106,6 +106,16 @@ _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r",
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+def nt_literal(lexical: str, datatype: str | None = None, language: str | None = None) -> str:
+    """A literal in N-Triples/N-Quads syntax (xsd:string written plain)."""
+    lex = lexical.translate(_NT_ESCAPES)
+    if language:
+        return f'"{lex}"@{language}'
+    if datatype and datatype != _XSD_STRING:
+        return f'"{lex}"^^<{datatype}>'
+    return f'"{lex}"'
+
+
 def nt_term(t) -> str:
     """A term in N-Triples/N-Quads syntax (rdflib's ``n3()`` may emit Turtle-only long strings)."""
     if isinstance(t, URIRef):
@@ -113,12 +123,7 @@ def nt_term(t) -> str:
     if isinstance(t, BNode):
         return f"_:{t}"
     if isinstance(t, Literal):
-        lex = str(t).translate(_NT_ESCAPES)
-        if t.language:
-            return f'"{lex}"@{t.language}'
-        if t.datatype and str(t.datatype) != _XSD_STRING:
-            return f'"{lex}"^^<{t.datatype}>'
-        return f'"{lex}"'
+        return nt_literal(str(t), str(t.datatype) if t.datatype else None, t.language)
     raise TypeError(f"not an RDF term: {t!r}")
 
 
@@ -127,27 +132,12 @@ def nquad_line(q: Quad) -> str:
     return f"{nt_term(s)} {nt_term(p)} {nt_term(o)} {nt_term(g)} .\n"
 
 
-_INTEGER_TYPES = frozenset(f"http://www.w3.org/2001/XMLSchema#{t}" for t in (
-    "integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt"))
-_FLOAT_TYPES = frozenset(f"http://www.w3.org/2001/XMLSchema#{t}" for t in ("decimal", "double", "float"))
-_BOOLEAN_TYPE = "http://www.w3.org/2001/XMLSchema#boolean"
-
-
 def _ox_python(t):
     """The plain Python value of an Oxigraph term, as :meth:`~failgraph.kg.results.RDFTerm.python` gives it."""
     if t is None:
         return None
     if isinstance(t, ox.Literal) and not t.language:
-        dt = t.datatype.value
-        try:
-            if dt in _INTEGER_TYPES:
-                return int(t.value)
-            if dt in _FLOAT_TYPES:
-                return float(t.value)
-        except ValueError:
-            return t.value
-        if dt == _BOOLEAN_TYPE:
-            return t.value in ("true", "1")
+        return literal_python(t.value, t.datatype.value)
     return t.value if not isinstance(t, ox.Triple) else str(t)
 
 
@@ -338,4 +328,5 @@ class RdflibStore(GraphStore):
         os.replace(tmp, path)
 
 
-__all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "RdflibStore", "StoreError", "nquad_line"]
+__all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "RdflibStore", "StoreError", "nquad_line",
+           "nt_literal", "nt_term"]
