@@ -20,6 +20,10 @@ def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[Pat
         steps.append(PathStep(source=s, edge="indicates P(cause|symptom)", target=ev.cause, weight=round(pc, 4)))
     for why in ev.rules_fired[:2]:
         steps.append(PathStep(source=REPORT, edge=f"rule: {why}", target=ev.cause))
+    if ev.category_text is not None:
+        steps.append(PathStep(source=REPORT, edge="text resembles (character n-grams)",
+                              target=tax.category_of(tax.leaf("root_cause", ev.cause)).label,
+                              weight=round(ev.category_text, 4)))
     for n in neighbours:
         if ev.cause in n.failure.root_causes:
             steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url, weight=round(n.similarity, 4)))

@@ -12,10 +12,17 @@ from ..kg.embed import Embedder
 from ..kg.home import GraphHome
 from ..kg.store import GraphStore
 from ..kg.vectors import TextIndex
+from ..ontology import load_taxonomy
+from .charmodel import CharNGramModel
 from .statistics import LabelStatistics
 from .textmodel import TextModel
 
 INDEX_DIR = "vectors"
+
+
+def _categories(leaves: list[str]) -> list[str]:
+    tax = load_taxonomy()
+    return [tax.category_of(tax.leaf("root_cause", leaf)).label for leaf in leaves]
 
 
 class KnowledgeBase:
@@ -28,6 +35,8 @@ class KnowledgeBase:
         labeled = [f for f in corpus.failures if f.root_causes]
         self.cause_text_model = TextModel([(f.key, f.index_text, f.root_causes) for f in labeled])
         self.symptom_text_model = TextModel([(f.key, f.index_text, f.symptoms) for f in labeled])
+        self.cause_category_model = CharNGramModel([(f.key, f.index_text, _categories(f.root_causes))
+                                                    for f in labeled])
         self.index_built = index_built
 
     @classmethod

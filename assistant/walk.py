@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..ontology import load_taxonomy
 from ..ontology.rules import cause_rules
 from .retrieve import Neighbour
 from .statistics import LabelStatistics
@@ -16,6 +17,9 @@ RULE_WEIGHT = 0.20
 TEXT_WEIGHT = 0.3
 RULES_NORMALISED = True
 TOP_SYMPTOMS = 5
+#: A leaf's linear evidence score is multiplied by P(its category | text)^CATEGORY_TEXT_POWER, from the character
+#: n-gram model (leave-one-out over the case base: 0.5 beats 0 and 1; a group-level model added nothing).
+CATEGORY_TEXT_POWER = 0.5
 
 
 class CauseEvidence(BaseModel):
@@ -26,6 +30,8 @@ class CauseEvidence(BaseModel):
     neighbours: float = 0.0
     rules: float = 0.0
     text: float = 0.0
+    category_text: float | None = Field(None, description="P(the leaf's category | text), character n-gram model "
+                                                          "(None when it had nothing to say)")
     via_symptoms: list[tuple[str, float, float]] = Field(default_factory=list,
                                                           description="(symptom, P(symptom), P(cause|symptom))")
     rules_fired: list[str] = Field(default_factory=list)
@@ -33,17 +39,24 @@ class CauseEvidence(BaseModel):
 
     @property
     def score(self) -> float:
-        return (WALK_WEIGHT * self.walk + NEIGHBOUR_WEIGHT * self.neighbours + RULE_WEIGHT * self.rules
-                + TEXT_WEIGHT * self.text)
+        linear = (WALK_WEIGHT * self.walk + NEIGHBOUR_WEIGHT * self.neighbours + RULE_WEIGHT * self.rules
+                  + TEXT_WEIGHT * self.text)
+        return linear if self.category_text is None else linear * self.category_text ** CATEGORY_TEXT_POWER
 
 
 def walk(text: str, symptom_dist: dict[str, float], neighbours: list[Neighbour], stats: LabelStatistics,
          exclude: frozenset[str] = frozenset(), text_posterior: dict[str, float] | None = None,
-         environment: dict[str, tuple[float, list[str]]] | None = None) -> dict[str, CauseEvidence]:
+         environment: dict[str, tuple[float, list[str]]] | None = None,
+         category_posterior: dict[str, float] | None = None) -> dict[str, CauseEvidence]:
+    """``category_posterior``: P(root-cause category | text) from the character n-gram model."""
     ev = {c: CauseEvidence(cause=c) for c in stats.cause_leaves}
     for c, p in (text_posterior or {}).items():
         if c in ev:
             ev[c].text = p
+    if category_posterior:
+        tax = load_taxonomy()
+        for c, e in ev.items():
+            e.category_text = category_posterior.get(tax.category_of(tax.leaf("root_cause", c)).label, 0.0)
     top = sorted(symptom_dist.items(), key=lambda kv: -kv[1])[:TOP_SYMPTOMS]
     mass = sum(p for _, p in top) or 1.0
     for s, ps in top:

@@ -56,6 +56,20 @@ def test_leave_one_out_removes_the_issue_from_statistics(small_kb):
     for symptom, cause in set(stats.by_key[case.key]):
         own = sum(1 for pair in stats.by_key[case.key] if pair == (symptom, cause))
         assert stats.count(symptom, cause, key) == stats.count(symptom, cause) - own
+    # the character n-gram model leaves the issue out too: its own text no longer pulls towards its own category
+    own_category = load_taxonomy().category_of(load_taxonomy().leaf("root_cause", case.root_causes[0])).label
+    model = small_kb.cause_category_model
+    assert model.posterior(case.index_text, key)[own_category] < model.posterior(case.index_text)[own_category]
+
+
+def test_category_text_model_is_evidence_on_the_path(small_kb):
+    d = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, top_k=3))
+    p = small_kb.cause_category_model.posterior(QWEN2_KEYERROR)
+    assert max(p, key=p.get) == "Environment and Infrastructure Fault"
+    for c in d.root_causes:
+        steps = [s for s in c.path if "character n-grams" in s.edge]
+        assert len(steps) == 1 and steps[0].target == c.category
+        assert steps[0].weight == pytest.approx(p[c.category], abs=1e-4)
 
 
 @pytest.mark.parametrize("text,kind", [("", "empty"), ("\x00\x01\x02" * 100, "binary")])
