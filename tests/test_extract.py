@@ -211,6 +211,8 @@ def test_pip_list_and_conda_list_tables():
     ("transformers 版本 4.35.2", [("transformers", "4.35.2")]),
     ("torch nightly 2.2.0+cu121", [("torch", "2.2.0+cu121")]),
     ("vllm(0.4.1.post1)", [("vllm", "0.4.1.post1")]),
+    ("No error is raised. transformers version : '4.39.2' (same as", [("transformers", "4.39.2")]),
+    ('peft = "0.6.0", vllm==\'0.4.2\'', [("peft", "0.6.0"), ("vllm", "0.4.2")]),
     ("Name: vllm\nVersion: 0.5.0\nSummary: A high-throughput engine", [("vllm", "0.5.0")]),
     ("Successfully installed tokenizers-0.15.2 transformers-4.37.2", [("tokenizers", "0.15.2"),
                                                                        ("transformers", "4.37.2")]),

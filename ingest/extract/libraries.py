@@ -108,7 +108,7 @@ _PROSE = re.compile(
     r"(?:\s+(?:api\s+server\s+)?(?:version|ver\.?|nightly|版本)\b\.?)?"  # "vLLM API server version", "版本"
     r"(?:\s*\((?:[^()\n]{0,30})\))?"  # "PyTorch version (accelerator?)"
     r"(?:\s*(?:==?|:)\s*|\s+is\s+|\s+|-|\s*\(\s*)?"
-    r")v?" + _VERSION.replace("A-Za-z", "a-z") + _VERSION_END.replace("[KMGT]i?B", "[kmgt]i?b")
+    r")(?:(?<=[=:\s])['\"])?v?" + _VERSION.replace("A-Za-z", "a-z") + _VERSION_END.replace("[KMGT]i?B", "[kmgt]i?b")
     .replace("GPUs?", "gpus?").replace("[KMGT]", "[kmgt]"))  # on lower-cased text
 
 _PROSE_TRIGGERS = minimal_triggers(a.split("-")[0] for a in LIBRARY_ALIASES)
@@ -123,7 +123,7 @@ _PINNED_VALUE = re.compile(r"==v?" + _VERSION + _VERSION_END)
 #: each "version" (see :func:`_keyed`); ``- Name: 1.2.3`` list items.
 _KEYED_NAME = re.compile(r"(?:^|(?<=[\s,;(]))(?:[-*][ \t]*)?`?(?P<name>[A-Za-z][A-Za-z0-9._-]*)`?[ \t]+\Z",
                          re.MULTILINE)
-_KEYED_VALUE = re.compile(r"(?:\s*\([^()\n]{0,30}\))?\s*[:=]\s*v?" + _VERSION + _VERSION_END)
+_KEYED_VALUE = re.compile(r"(?:\s*\([^()\n]{0,30}\))?\s*[:=]\s*['\"]?v?" + _VERSION + _VERSION_END)
 _LISTED = re.compile(r"^\s*[-*]\s+`?(?P<name>[A-Za-z][A-Za-z0-9._-]*)`?\s*:\s*v?" + _VERSION + _VERSION_END,
                      re.MULTILINE)
 #: One row of a ``pip list`` / ``conda list`` table (the ``[pip3]``/``[conda]`` prefix of collect_env allowed).
