@@ -1,5 +1,5 @@
-"""A complement naive-Bayes model over character n-grams: which root-cause category (or group) a report's text
-resembles, as a whole.
+"""A complement naive-Bayes model over character n-grams: which root-cause category a report's text resembles,
+as a whole (the labels can be the concepts of any one taxonomy level).
 
 Word tokens miss much of what error text carries (``CUDA_HOME``, ``cublasLt``, ``.so.12``, ``--tp 2``, versions glued
 to names), and the leaf-level word model spreads thin over 27 leaves with a handful of cases each. Character 3–5-grams
@@ -39,21 +39,22 @@ class CharNGramModel:
                                           max_features=MAX_FEATURES, dtype=np.float32,
                                           min_df=max(1, min(min_df, len(docs) // 2)))
         self.counts = np.zeros((len(self.labels), 0))
-        if len(docs) <= VOCABULARY_SAMPLE:  # one pass: fit and vectorise together
-            if docs:
-                self._add(docs, self.vectorizer.fit_transform([t for _, t, _ in docs]))
-        else:
-            step = len(docs) / VOCABULARY_SAMPLE
-            self.vectorizer.fit([docs[int(i * step)][1] for i in range(VOCABULARY_SAMPLE)])
-            for at in range(0, len(docs), CHUNK):
-                chunk = docs[at:at + CHUNK]
-                self._add(chunk, self.vectorizer.transform([t for _, t, _ in chunk]))
+        if docs:
+            step = max(1.0, len(docs) / VOCABULARY_SAMPLE)
+            sample = docs if step == 1.0 else [docs[int(i * step)] for i in range(VOCABULARY_SAMPLE)]
+            fitted = self.vectorizer.fit_transform([t for _, t, _ in sample])
+            self.counts = np.zeros((len(self.labels), fitted.shape[1]))
+            if sample is docs:  # the sample is everything: its vectors are the counts' input
+                self._add(docs, fitted)
+            else:
+                for at in range(0, len(docs), CHUNK):
+                    chunk = docs[at:at + CHUNK]
+                    self._add(chunk, self.vectorizer.transform([t for _, t, _ in chunk]))
         self.class_totals = self.counts.sum(axis=1)
 
     def _add(self, docs: list[tuple[str, str, list[str]]], rows) -> None:
         weights = np.array([self._label_weights(labs) for _, _, labs in docs])
-        counts = np.asarray((rows.T @ weights).T)
-        self.counts = counts if self.counts.size == 0 else self.counts + counts
+        self.counts += np.asarray((rows.T @ weights).T)
         for (key, text, _), w in zip(docs, weights):
             self._by_key.setdefault(key, []).append((text, w))
 
@@ -76,7 +77,7 @@ class CharNGramModel:
         if q.nnz == 0:
             return {}
         idx, val = q.indices, q.data.astype(np.float64)
-        counts = self.counts[:, idx].copy()
+        counts = self.counts[:, idx]  # fancy indexing: a copy
         totals = self.class_totals.copy()
         for key in exclude:
             for doc_text, w in self._by_key.get(key, ()):
