@@ -71,7 +71,8 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude))
     evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
                     kb.cause_text_model.posterior(prepared.text, exclude, TEXT_TEMPERATURE),
-                    finding_evidence(findings), kb.cause_category_model.posterior(prepared.text, exclude))
+                    finding_evidence(findings), kb.cause_category_model.posterior(prepared.text, exclude),
+                    kb.cause_group_model.posterior(query_vector, exclude))
     cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude))
     best_sim = max((n.similarity for n in neighbours), default=0.0)
     novel = best_sim < NOVELTY_SIMILARITY and not any(e.rules_fired for e in evidence.values())

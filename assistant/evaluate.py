@@ -124,7 +124,7 @@ def _heuristic(text: str, cause_prior: dict[str, float], symptom_prior: dict[str
     tax = load_taxonomy()
     hits = rule_hits(text)
     symptom = max(hits, key=hits.get) if hits else max(symptom_prior, key=symptom_prior.get)
-    category = tax.category_of(tax.leaf("symptom", symptom)).label
+    category = tax.label_at("symptom", symptom, Level.category)
     cause = study_heuristics().get(category) or max(cause_prior, key=cause_prior.get)
     sym_dist = {s: (1.0 if s == symptom else 0.0) + 1e-6 * p for s, p in symptom_prior.items()}
     cause_dist = {c: (1.0 if c == cause else 0.0) + 1e-6 * p for c, p in cause_prior.items()}
@@ -145,10 +145,10 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         a = analyse(kb, req, query_vector=qv)
         tally.add("failgraph", "root_cause", a.cause_dist, item.root_cause)
         tally.add("failgraph", "symptom", a.symptom_dist, item.symptom)
-        gold_c = tax.category_of(tax.leaf("root_cause", item.root_cause)).label
+        gold_c = tax.label_at("root_cause", item.root_cause, Level.category)
         pred_c = max(roll_up(a.cause_dist, "root_cause", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion[gold_c][pred_c] += 1
-        gold_s = tax.category_of(tax.leaf("symptom", item.symptom)).label
+        gold_s = tax.label_at("symptom", item.symptom, Level.category)
         pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion_s[gold_s][pred_s] += 1
 

@@ -22,8 +22,12 @@ def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[Pat
         steps.append(PathStep(source=REPORT, edge=f"rule: {why}", target=ev.cause))
     if ev.category_text is not None:
         steps.append(PathStep(source=REPORT, edge="text resembles (character n-grams)",
-                              target=tax.category_of(tax.leaf("root_cause", ev.cause)).label,
+                              target=tax.label_at("root_cause", ev.cause, Level.category),
                               weight=round(ev.category_text, 4)))
+    if ev.group_vector is not None:
+        steps.append(PathStep(source=REPORT, edge="meaning resembles (vector discriminant)",
+                              target=tax.label_at("root_cause", ev.cause, Level.group),
+                              weight=round(ev.group_vector, 4)))
     for n in neighbours:
         if ev.cause in n.failure.root_causes:
             steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url, weight=round(n.similarity, 4)))

@@ -8,21 +8,23 @@ import numpy as np
 
 from ..kg.build import open_store
 from ..kg.corpus import Corpus, PastFailure, load_corpus
-from ..kg.embed import Embedder
+from ..kg.embed import DIM, Embedder
 from ..kg.home import GraphHome
 from ..kg.store import GraphStore
 from ..kg.vectors import TextIndex
-from ..ontology import load_taxonomy
+from ..ontology import Level, load_taxonomy
 from .charmodel import CharNGramModel
+from .discriminant import DiscriminantModel
 from .statistics import LabelStatistics
 from .textmodel import TextModel
 
 INDEX_DIR = "vectors"
 
 
-def _categories(leaves: list[str]) -> list[str]:
+def _concepts(leaves: list[str], level: Level) -> list[str]:
+    """The root-cause concepts at ``level`` above these leaves (leaves whose chain skips the level are left out)."""
     tax = load_taxonomy()
-    return [tax.category_of(tax.leaf("root_cause", leaf)).label for leaf in leaves]
+    return [lab for leaf in leaves if (lab := tax.label_at("root_cause", leaf, level)) is not None]
 
 
 class KnowledgeBase:
@@ -35,8 +37,11 @@ class KnowledgeBase:
         labeled = [f for f in corpus.failures if f.root_causes]
         self.cause_text_model = TextModel([(f.key, f.index_text, f.root_causes) for f in labeled])
         self.symptom_text_model = TextModel([(f.key, f.index_text, f.symptoms) for f in labeled])
-        self.cause_category_model = CharNGramModel([(f.key, f.index_text, _categories(f.root_causes))
+        self.cause_category_model = CharNGramModel([(f.key, f.index_text, _concepts(f.root_causes, Level.category))
                                                     for f in labeled])
+        self.cause_group_model = DiscriminantModel(
+            [(f.key, groups) for f in labeled if (groups := _concepts(f.root_causes, Level.group))], self.vector_of,
+            DIM)
         self.index_built = index_built
 
     @classmethod

@@ -33,9 +33,9 @@ def roll_up(leaf_dist: dict[str, float], scheme: SchemeName, level: Level) -> di
     tax = load_taxonomy()
     out: dict[str, float] = {}
     for leaf, p in leaf_dist.items():
-        node = tax.at_level(tax.leaf(scheme, leaf), level)
-        if node is not None:
-            out[node.label] = out.get(node.label, 0.0) + p
+        label = tax.label_at(scheme, leaf, level)
+        if label is not None:
+            out[label] = out.get(label, 0.0) + p
     return out
 
 
@@ -55,7 +55,7 @@ def ranked_leaves(leaf_dist: dict[str, float], scheme: SchemeName) -> list[tuple
     in_cat = [g for g in groups if tax.category_of(tax.by_label(scheme, g)).label == best_cat]
     best_group = max(in_cat, key=lambda g: (groups[g], g))
     first = max((leaf for leaf in leaf_dist
-                 if tax.at_level(tax.leaf(scheme, leaf), Level.group).label == best_group),
+                 if tax.label_at(scheme, leaf, Level.group) == best_group),
                 key=lambda leaf: (leaf_dist[leaf], leaf))
     rest = [kv for kv in top(leaf_dist, len(leaf_dist)) if kv[0] != first]
     return [(first, leaf_dist[first]), *rest]

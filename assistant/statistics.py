@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import numpy as np
+
 from ..kg.corpus import LabeledRecord
 from ..ontology import load_taxonomy
 
 SMOOTHING = 3.0
+
+
+def label_shares(labels: list[str], index: dict[str, int]) -> np.ndarray:
+    """A document's share of each label (``index``: label → position): its labels split one unit evenly."""
+    w = np.zeros(len(index))
+    for lab in labels:
+        w[index[lab]] += 1.0 / len(labels)
+    return w
 
 
 class LabelStatistics:
@@ -73,4 +83,4 @@ class LabelStatistics:
         return self.pairs[(symptom, cause)] - xp[(symptom, cause)]
 
 
-__all__ = ["LabelStatistics", "SMOOTHING"]
+__all__ = ["SMOOTHING", "LabelStatistics", "label_shares"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..ontology import load_taxonomy
+from ..ontology import Level, load_taxonomy
 from ..ontology.rules import cause_rules
 from .retrieve import Neighbour
 from .statistics import LabelStatistics
@@ -20,6 +20,9 @@ TOP_SYMPTOMS = 5
 #: A leaf's linear evidence score is multiplied by P(its category | text)^CATEGORY_TEXT_POWER, from the character
 #: n-gram model (leave-one-out over the case base: 0.5 beats 0 and 1; a group-level model added nothing).
 CATEGORY_TEXT_POWER = 0.5
+#: ... and by P(its group | the report's vector)^GROUP_VECTOR_POWER, from the linear discriminant over MiniLM vectors
+#: (its probabilities are sharp, so a small power; chosen on the case base's leave-one-out run, see the README).
+GROUP_VECTOR_POWER = 0.15
 
 
 class CauseEvidence(BaseModel):
@@ -32,6 +35,8 @@ class CauseEvidence(BaseModel):
     text: float = 0.0
     category_text: float | None = Field(None, description="P(the leaf's category | text), character n-gram model "
                                                           "(None when it had nothing to say)")
+    group_vector: float | None = Field(None, description="P(the leaf's group | the report's vector), linear "
+                                                         "discriminant (None when it had nothing to say)")
     via_symptoms: list[tuple[str, float, float]] = Field(default_factory=list,
                                                           description="(symptom, P(symptom), P(cause|symptom))")
     rules_fired: list[str] = Field(default_factory=list)
@@ -41,22 +46,30 @@ class CauseEvidence(BaseModel):
     def score(self) -> float:
         linear = (WALK_WEIGHT * self.walk + NEIGHBOUR_WEIGHT * self.neighbours + RULE_WEIGHT * self.rules
                   + TEXT_WEIGHT * self.text)
-        return linear if self.category_text is None else linear * self.category_text ** CATEGORY_TEXT_POWER
+        if self.category_text is not None:
+            linear *= self.category_text ** CATEGORY_TEXT_POWER
+        if self.group_vector is not None:
+            linear *= self.group_vector ** GROUP_VECTOR_POWER
+        return linear
 
 
 def walk(text: str, symptom_dist: dict[str, float], neighbours: list[Neighbour], stats: LabelStatistics,
          exclude: frozenset[str] = frozenset(), text_posterior: dict[str, float] | None = None,
          environment: dict[str, tuple[float, list[str]]] | None = None,
-         category_posterior: dict[str, float] | None = None) -> dict[str, CauseEvidence]:
-    """``category_posterior``: P(root-cause category | text) from the character n-gram model."""
+         category_posterior: dict[str, float] | None = None,
+         group_posterior: dict[str, float] | None = None) -> dict[str, CauseEvidence]:
+    """``category_posterior``: P(root-cause category | text) from the character n-gram model; ``group_posterior``:
+    P(root-cause group | the report's vector) from the linear discriminant."""
     ev = {c: CauseEvidence(cause=c) for c in stats.cause_leaves}
     for c, p in (text_posterior or {}).items():
         if c in ev:
             ev[c].text = p
-    if category_posterior:
-        tax = load_taxonomy()
-        for c, e in ev.items():
-            e.category_text = category_posterior.get(tax.category_of(tax.leaf("root_cause", c)).label, 0.0)
+    tax = load_taxonomy()
+    for posterior, level, field in ((category_posterior, Level.category, "category_text"),
+                                    (group_posterior, Level.group, "group_vector")):
+        if posterior:
+            for c, e in ev.items():
+                setattr(e, field, posterior.get(tax.label_at("root_cause", c, level), 0.0))
     top = sorted(symptom_dist.items(), key=lambda kv: -kv[1])[:TOP_SYMPTOMS]
     mass = sum(p for _, p in top) or 1.0
     for s, ps in top:

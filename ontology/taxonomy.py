@@ -123,6 +123,15 @@ class Taxonomy:
     def category_of(self, concept: Concept) -> Concept:
         return self.ancestors(concept)[-1]
 
+    def label_at(self, scheme: SchemeName, leaf_label: str, level: Level) -> str | None:
+        """The label of the concept at ``level`` above the leaf called ``leaf_label`` (None if the chain skips it).
+
+        >>> load_taxonomy().label_at("symptom", "Hang - Generation Process Stuck", Level.category)
+        'Process Hang'
+        """
+        node = self.at_level(self.leaf(scheme, leaf_label), level)
+        return node.label if node is not None else None
+
     def levels(self, scheme: SchemeName) -> list[Level]:
         """Levels present in a scheme, from the top down."""
         present = {lv for c in self._by_iri.values() if c.scheme == scheme for lv in c.levels}

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from failgraph.assistant.diagnose import analyse, diagnose, similar
 from failgraph.assistant.models import ReportRequest
 from failgraph.assistant.report import ReportError
-from failgraph.ontology import load_taxonomy
+from failgraph.ontology import Level, load_taxonomy
 
 QWEN2_KEYERROR = ("Loading Qwen2-7B-Instruct with AutoModelForCausalLM.from_pretrained fails right away:\n"
                   "KeyError: 'qwen2'\ntransformers==4.36.2, torch 2.1.2+cu121")
@@ -70,6 +70,21 @@ def test_category_text_model_is_evidence_on_the_path(small_kb):
         steps = [s for s in c.path if "character n-grams" in s.edge]
         assert len(steps) == 1 and steps[0].target == c.category
         assert steps[0].weight == pytest.approx(p[c.category], abs=1e-4)
+
+
+def test_group_discriminant_is_evidence_on_the_path_and_leaves_issues_out(small_kb):
+    d = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, top_k=3))
+    p = small_kb.cause_group_model.posterior(small_kb.embedder.encode([QWEN2_KEYERROR])[0])
+    for c in d.root_causes:
+        steps = [s for s in c.path if "vector discriminant" in s.edge]
+        assert len(steps) == 1 and steps[0].target == c.group
+        assert steps[0].weight == pytest.approx(p[c.group], abs=1e-3)
+    case = next(f for f in small_kb.corpus.failures if f.root_causes)
+    tax = load_taxonomy()
+    own_group = tax.at_level(tax.leaf("root_cause", case.root_causes[0]), Level.group).label
+    vec = small_kb.vector_of(case.key)
+    model = small_kb.cause_group_model
+    assert model.posterior(vec, frozenset({case.key}))[own_group] < model.posterior(vec)[own_group]
 
 
 @pytest.mark.parametrize("text,kind", [("", "empty"), ("\x00\x01\x02" * 100, "binary")])
