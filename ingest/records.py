@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..ontology import normalise_label
 
-_ISSUE_URL = re.compile(r"^https?://github\.com/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/(?:issues|pull|discussions)/(?P<number>\d+)/?$",
+_ISSUE_URL = re.compile(r"^https?://(?:www\.)?github\.com/(?P<owner>[^/\s]+)/(?P<repo>[^/\s]+)/"
+                        r"(?:issues|pull|discussions)/(?P<number>\d+)/?(?:[#?]\S*)?$",
                         re.IGNORECASE)
 
 #: Repositories that the search corpus shows under a newer name than the dataset records (lower-case).
@@ -52,6 +53,8 @@ def issue_key(url: str) -> str:
     'qwenlm/qwen2.5#834'
     >>> issue_key("HTTPS://github.com/meta-llama/llama/issues/40/")
     'meta-llama/llama#40'
+    >>> issue_key("https://www.github.com/QwenLM/Qwen2.5-Coder/issues/7#issuecomment-2191")  # a comment's link
+    'qwenlm/qwen2.5-coder#7'
     """
     m = _ISSUE_URL.match(url.strip())
     if not m:

@@ -81,6 +81,22 @@ def test_issue_iris_merge_renamed_repositories():
             "https://w3id.org/failgraph/id/issue/qwenlm/qwen2.5/12")
 
 
+@pytest.mark.parametrize("url", ["https://github.com/QwenLM/Qwen3/issues/12#issuecomment-123456",
+                                 "https://www.github.com/qwenlm/qwen2.5/issues/12?notification_referrer_id=x",
+                                 "https://github.com/QwenLM/Qwen2.5/issues/12/"])
+def test_links_to_a_comment_or_with_a_query_name_the_same_issue(url):
+    from failgraph.ingest.records import issue_key
+    assert issue_key(url) == "qwenlm/qwen2.5#12"
+
+
+@pytest.mark.parametrize("url", ["https://github.com/QwenLM/Qwen2.5/issues/12x", "https://github.com/QwenLM/issues/12",
+                                 "https://gitlab.com/QwenLM/Qwen2.5/issues/12", "https://github.com/a/b/issues/"])
+def test_other_links_are_not_issue_urls(url):
+    from failgraph.ingest.records import issue_key
+    with pytest.raises(ValueError, match="not a GitHub issue URL"):
+        issue_key(url)
+
+
 def test_a_snapshot_of_an_older_layout_is_refused_with_a_hint(tmp_path, dataset_slice):
     """Graphs built before the study queries read label-profile tallies would answer them with zero rows."""
     from failgraph.kg.home import GRAPH_LAYOUT, MANIFEST
