@@ -28,6 +28,8 @@ LEVELS: dict[SchemeName, list[Level]] = {
     "symptom": [Level.category, Level.group, Level.leaf],
 }
 METHODS = ["failgraph", "majority", "study_heuristic", "bm25_only", "dense_only"]
+#: Two reports whose MiniLM vectors have at least this cosine similarity count as near duplicates.
+NEAR_DUPLICATE = 0.8
 
 
 class LabeledReport(BaseModel):
@@ -58,9 +60,18 @@ class MethodScores(BaseModel):
     symptom: dict[str, LevelScore]
 
 
+class LabelAgreement(BaseModel):
+    """How often near-duplicate reports carry the same root-cause label: a bound on what matching text can score."""
+
+    threshold: float = Field(description="cosine similarity of the reports' MiniLM vectors, at least")
+    pairs: int
+    same: dict[str, float] = Field(description="root-cause level → share of the pairs labeled alike at that level")
+
+
 class EvaluationResult(BaseModel):
     items: int
     methods: dict[str, MethodScores]
+    agreement: LabelAgreement
     confusion: dict[str, dict[str, int]] = Field(description="failgraph root-cause category: gold → predicted")
     confusion_symptom: dict[str, dict[str, int]]
 
@@ -131,6 +142,22 @@ def _heuristic(text: str, cause_prior: dict[str, float], symptom_prior: dict[str
     return sym_dist, cause_dist
 
 
+def label_agreement(vectors, items: list[LabeledReport], threshold: float = NEAR_DUPLICATE) -> LabelAgreement:
+    """Over all pairs of items whose report vectors are at least ``threshold`` alike: the share labeled alike at each
+    root-cause level."""
+    import numpy as np
+
+    tax = load_taxonomy()
+    v = np.asarray(vectors, dtype=np.float32).reshape(len(items), -1)
+    first, second = np.nonzero(np.triu(v @ v.T >= threshold, k=1))
+    same = {}
+    for level in LEVELS["root_cause"]:
+        labels = [tax.label_at("root_cause", it.root_cause, level) for it in items]
+        alike = sum(1 for i, j in zip(first, second) if labels[i] is not None and labels[i] == labels[j])
+        same[level.value] = alike / len(first) if len(first) else 0.0
+    return LabelAgreement(threshold=threshold, pairs=len(first), same=same)
+
+
 def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
              progress: Callable[[int], None] | None = None) -> EvaluationResult:
     tax = load_taxonomy()
@@ -139,9 +166,11 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     cats_s = [c.label for c in tax.concepts("symptom", Level.category)]
     confusion = {g: {p: 0 for p in cats_rc} for g in cats_rc}
     confusion_s = {g: {p: 0 for p in cats_s} for g in cats_s}
+    vectors = []
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
         qv = kb.embedder.encode([prepare_report(item.text).text])[0]
+        vectors.append(qv)
         a = analyse(kb, req, query_vector=qv)
         tally.add("failgraph", "root_cause", a.cause_dist, item.root_cause)
         tally.add("failgraph", "symptom", a.symptom_dist, item.symptom)
@@ -173,7 +202,8 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
                       item.symptom)
         if progress:
             progress(1)
-    return EvaluationResult(items=len(items), methods={m: tally.scores(m) for m in METHODS}, confusion=confusion,
+    return EvaluationResult(items=len(items), methods={m: tally.scores(m) for m in METHODS},
+                            agreement=label_agreement(vectors, items), confusion=confusion,
                             confusion_symptom=confusion_s)
 
 
@@ -208,5 +238,5 @@ def plot_confusion(result: EvaluationResult, path: Path) -> None:
     plt.close(fig)
 
 
-__all__ = ["EvaluationResult", "LabeledReport", "LevelScore", "METHODS", "MethodScores", "evaluate", "load_labeled",
-           "plot_confusion"]
+__all__ = ["METHODS", "NEAR_DUPLICATE", "EvaluationResult", "LabelAgreement", "LabeledReport", "LevelScore",
+           "MethodScores", "evaluate", "label_agreement", "load_labeled", "plot_confusion"]

@@ -1,6 +1,8 @@
 import json
 
-from failgraph.assistant.evaluate import METHODS, evaluate, load_labeled, plot_confusion
+import numpy as np
+
+from failgraph.assistant.evaluate import METHODS, LabeledReport, evaluate, label_agreement, load_labeled, plot_confusion
 
 
 def test_leave_one_out_evaluation_runs_every_method(tmp_path, small_kb):
@@ -15,6 +17,7 @@ def test_leave_one_out_evaluation_runs_every_method(tmp_path, small_kb):
         for level in m.root_cause.values():
             assert 0 <= level.top1 <= level.top3 <= 1 and level.n == 12
     assert sum(sum(r.values()) for r in res.confusion.values()) == 12
+    assert 0 <= res.agreement.pairs <= 12 * 11 // 2 and set(res.agreement.same) == set(res.methods["failgraph"].root_cause)
     png = tmp_path / "c.png"
     plot_confusion(res, png)
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -26,3 +29,18 @@ def test_bad_items_name_their_line(tmp_path):
     p.write_text('{"text": "x", "symptom": "Crash - Nope", "root_cause": "y"}\n')
     with pytest.raises(ValueError, match="bad.jsonl:1"):
         load_labeled(p)
+
+
+def test_label_agreement_counts_only_near_duplicate_pairs():
+    env_dep = "Environment Compatibility Issues - Dependency Library Compatibility"
+    env_arch = "Environment Compatibility Issues - System Architecture Compatibility"
+    tok = "Tokenizer and Text Processing Issues - Control Token Issues"
+    items = [LabeledReport(text=str(i), symptom="Hang - Generation Process Stuck", root_cause=c)
+             for i, c in enumerate([env_dep, env_arch, tok, tok])]
+    # 0 and 1 are near duplicates (same group and category, other leaf), 2 and 3 identical (same leaf), 1 and 2 far apart
+    v = np.array([[1, 0, 0], [0.9, np.sqrt(1 - 0.81), 0], [0, 0, 1], [0, 0, 1]], dtype=np.float32)
+    ag = label_agreement(v, items, threshold=0.8)
+    assert ag.pairs == 2
+    assert ag.same == {"category": 1.0, "subcategory": 1.0, "group": 1.0, "leaf": 0.5}
+    assert label_agreement(v, items, threshold=0.95).pairs == 1
+    assert label_agreement(v[:1], items[:1]).pairs == 0

@@ -313,6 +313,11 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
             cells = [f"{s.top1:.3f} / {s.top3:.3f} / {s.mrr:.3f}" for s in getattr(scores, scheme).values()]
             table.add_row(method, *cells, style="bold" if method == "failgraph" else None)
         out.print(table)
+    ag = res.agreement
+    if ag.pairs:
+        out.print(f"Labels of near-duplicate reports (cosine ≥ {ag.threshold}, {ag.pairs} pairs) agree on the root-cause "
+                  + ", ".join(f"{lv} {share:.3f}" for lv, share in ag.same.items())
+                  + ": text alone cannot separate what the labels do not.")
     if json_out:
         write_atomic(json_out, res.model_dump_json(indent=2))
         out.print(f"wrote {json_out}")
