@@ -61,7 +61,9 @@ class MethodScores(BaseModel):
 
 
 class LabelAgreement(BaseModel):
-    """How often near-duplicate reports carry the same root-cause label: a bound on what matching text can score."""
+    """How often near-duplicate reports carry the same root-cause label: the noise in the labels that any method
+    reading the text meets. (Not an upper bound on accuracy: a cluster labeled 80/20 agrees in 68% of its pairs,
+    yet answering its majority label is right 80% of the time.)"""
 
     threshold: float = Field(description="cosine similarity of the reports' MiniLM vectors, at least")
     pairs: int

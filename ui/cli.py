@@ -317,7 +317,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
     if ag.pairs:
         out.print(f"Labels of near-duplicate reports (cosine ≥ {ag.threshold}, {ag.pairs} pairs) agree on the root-cause "
                   + ", ".join(f"{lv} {share:.3f}" for lv, share in ag.same.items())
-                  + ": text alone cannot separate what the labels do not.")
+                  + " of the time (the noise in the labels that any text-based method meets).")
     if json_out:
         write_atomic(json_out, res.model_dump_json(indent=2))
         out.print(f"wrote {json_out}")
