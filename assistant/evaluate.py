@@ -70,10 +70,27 @@ class LabelAgreement(BaseModel):
     same: dict[str, float] = Field(description="root-cause level → share of the pairs labeled alike at that level")
 
 
+class ReliabilityBin(BaseModel):
+    mean_score: float
+    accuracy: float
+    n: int
+
+
+class Calibration(BaseModel):
+    """Is the first answer's score its chance of being right? Equal-count bins of that score."""
+
+    mean_score: float
+    accuracy: float
+    ece: float = Field(description="expected calibration error: the bins' |mean score − accuracy|, weighted by size")
+    bins: list[ReliabilityBin]
+
+
 class EvaluationResult(BaseModel):
     items: int
     methods: dict[str, MethodScores]
     agreement: LabelAgreement
+    calibration: dict[str, Calibration] = Field(description="failgraph's first answer at the root-cause leaf and "
+                                                            "category levels")
     confusion: dict[str, dict[str, int]] = Field(description="failgraph root-cause category: gold → predicted")
     confusion_symptom: dict[str, dict[str, int]]
 
@@ -160,6 +177,19 @@ def label_agreement(vectors, items: list[LabeledReport], threshold: float = NEAR
     return LabelAgreement(threshold=threshold, pairs=len(first), same=same)
 
 
+def calibration(scores: list[float], correct: list[bool], bins: int = 5) -> Calibration:
+    """Reliability of a score over equal-count bins (fewer when there are fewer items than bins)."""
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    n = len(order)
+    out = []
+    for b in range(min(bins, n)):
+        part = order[b * n // min(bins, n):(b + 1) * n // min(bins, n)]
+        out.append(ReliabilityBin(mean_score=sum(scores[i] for i in part) / len(part),
+                                  accuracy=sum(correct[i] for i in part) / len(part), n=len(part)))
+    return Calibration(mean_score=sum(scores) / n if n else 0.0, accuracy=sum(correct) / n if n else 0.0,
+                       ece=sum(abs(b.mean_score - b.accuracy) * b.n for b in out) / n if n else 0.0, bins=out)
+
+
 def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
              progress: Callable[[int], None] | None = None) -> EvaluationResult:
     tax = load_taxonomy()
@@ -169,6 +199,7 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     confusion = {g: {p: 0 for p in cats_rc} for g in cats_rc}
     confusion_s = {g: {p: 0 for p in cats_s} for g in cats_s}
     vectors = []
+    first: dict[str, tuple[list[float], list[bool]]] = {"leaf": ([], []), "category": ([], [])}
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
         qv = kb.embedder.encode([prepare_report(item.text).text])[0]
@@ -179,6 +210,10 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         gold_c = tax.label_at("root_cause", item.root_cause, Level.category)
         pred_c = max(roll_up(a.cause_dist, "root_cause", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion[gold_c][pred_c] += 1
+        top_leaf, top_p = ranked_leaves(a.cause_dist, "root_cause")[0]
+        first["leaf"][0].append(top_p), first["leaf"][1].append(top_leaf == item.root_cause)
+        first["category"][0].append(roll_up(a.cause_dist, "root_cause", Level.category)[pred_c])
+        first["category"][1].append(pred_c == gold_c)
         gold_s = tax.label_at("symptom", item.symptom, Level.category)
         pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion_s[gold_s][pred_s] += 1
@@ -205,19 +240,21 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         if progress:
             progress(1)
     return EvaluationResult(items=len(items), methods={m: tally.scores(m) for m in METHODS},
-                            agreement=label_agreement(vectors, items), confusion=confusion,
+                            agreement=label_agreement(vectors, items),
+                            calibration={level: calibration(*pair) for level, pair in first.items()},
+                            confusion=confusion,
                             confusion_symptom=confusion_s)
 
 
-def plot_confusion(result: EvaluationResult, path: Path) -> None:
-    """Both category-level confusion matrices as one PNG."""
+def plot_evaluation(result: EvaluationResult, path: Path) -> None:
+    """Both category-level confusion matrices and the reliability of the first answer's score, as one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(1, 2, figsize=(15, 6.5))
+    fig, axes = plt.subplots(1, 3, figsize=(21, 6.5), gridspec_kw={"width_ratios": [1, 1, 0.8]})
     for ax, (title, conf) in zip(axes, [("Root-cause category", result.confusion),
                                         ("Symptom category", result.confusion_symptom)]):
         labels = list(conf)
@@ -234,11 +271,22 @@ def plot_confusion(result: EvaluationResult, path: Path) -> None:
         ax.set_title(f"{title}: top-1 {acc:.3f} (n={m.sum()})")
         ax.set_xlabel("predicted")
         ax.set_ylabel("gold")
-    fig.suptitle("failgraph leave-one-out confusion matrices")
+    ax = axes[2]
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for level, cal in result.calibration.items():
+        ax.plot([b.mean_score for b in cal.bins], [b.accuracy for b in cal.bins], marker="o",
+                label=f"first {level} answer (ECE {cal.ece:.3f})")
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+    ax.set_xlabel("score of the first answer (mean per equal-count bin)")
+    ax.set_ylabel("share of those answers that were right")
+    ax.set_title("Reliability of the root-cause score")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle("failgraph leave-one-out evaluation")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-__all__ = ["METHODS", "NEAR_DUPLICATE", "EvaluationResult", "LabelAgreement", "LabeledReport", "LevelScore",
-           "MethodScores", "evaluate", "label_agreement", "load_labeled", "plot_confusion"]
+__all__ = ["METHODS", "NEAR_DUPLICATE", "Calibration", "EvaluationResult", "LabelAgreement", "LabeledReport",
+           "LevelScore", "MethodScores", "ReliabilityBin", "calibration", "evaluate", "label_agreement", "load_labeled",
+           "plot_evaluation"]

@@ -1,8 +1,10 @@
 import json
 
 import numpy as np
+import pytest
 
-from failgraph.assistant.evaluate import METHODS, LabeledReport, evaluate, label_agreement, load_labeled, plot_confusion
+from failgraph.assistant.evaluate import (METHODS, LabeledReport, calibration, evaluate, label_agreement, load_labeled,
+                                         plot_evaluation)
 
 
 def test_leave_one_out_evaluation_runs_every_method(tmp_path, small_kb):
@@ -17,9 +19,14 @@ def test_leave_one_out_evaluation_runs_every_method(tmp_path, small_kb):
         for level in m.root_cause.values():
             assert 0 <= level.top1 <= level.top3 <= 1 and level.n == 12
     assert sum(sum(r.values()) for r in res.confusion.values()) == 12
+    for cal in res.calibration.values():
+        assert sum(b.n for b in cal.bins) == 12 and 0 <= cal.ece <= 1
+        assert cal.accuracy == sum(b.accuracy * b.n for b in cal.bins) / 12
+    assert res.calibration["leaf"].accuracy == res.methods["failgraph"].root_cause["leaf"].top1
+    assert res.calibration["category"].accuracy == res.methods["failgraph"].root_cause["category"].top1
     assert 0 <= res.agreement.pairs <= 12 * 11 // 2 and set(res.agreement.same) == set(res.methods["failgraph"].root_cause)
     png = tmp_path / "c.png"
-    plot_confusion(res, png)
+    plot_evaluation(res, png)
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -44,3 +51,13 @@ def test_label_agreement_counts_only_near_duplicate_pairs():
     assert ag.same == {"category": 1.0, "subcategory": 1.0, "group": 1.0, "leaf": 0.5}
     assert label_agreement(v, items, threshold=0.95).pairs == 1
     assert label_agreement(v[:1], items[:1]).pairs == 0
+
+
+def test_calibration_bins_and_error():
+    scores = [0.9, 0.9, 0.1, 0.1, 0.5, 0.5]
+    right = [True, True, False, False, True, False]
+    cal = calibration(scores, right, bins=3)
+    assert [(round(b.mean_score, 6), b.accuracy, b.n) for b in cal.bins] == [(0.1, 0.0, 2), (0.5, 0.5, 2), (0.9, 1.0, 2)]
+    assert cal.ece == pytest.approx((0.1 + 0.0 + 0.1) * 2 / 6)
+    overconfident = calibration([0.95] * 4, [True, False, False, False], bins=5)
+    assert len(overconfident.bins) == 4 and overconfident.ece == pytest.approx((0.05 + 3 * 0.95) / 4)

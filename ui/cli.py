@@ -290,11 +290,11 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                                                        "source_url (e.g. ingest/cases/cases.jsonl).")],
                  home: HomeOpt = None,
                  json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
-                 plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the confusion matrices as "
-                                                              "a PNG.")] = None,
+                 plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the confusion matrices "
+                                                              "and the score's reliability as a PNG.")] = None,
                  limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
-    from ..assistant.evaluate import evaluate, load_labeled, plot_confusion
+    from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
     from ..kg.home import write_atomic
 
     items = load_labeled(cases)[:limit]
@@ -318,11 +318,14 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         out.print(f"Labels of near-duplicate reports (cosine ≥ {ag.threshold}, {ag.pairs} pairs) agree on the root-cause "
                   + ", ".join(f"{lv} {share:.3f}" for lv, share in ag.same.items())
                   + " of the time (the noise in the labels that any text-based method meets).")
+    for level, cal in res.calibration.items():
+        out.print(f"First {level} answer: mean score {cal.mean_score:.3f}, right {cal.accuracy:.3f} of the time, "
+                  f"expected calibration error {cal.ece:.3f}.")
     if json_out:
         write_atomic(json_out, res.model_dump_json(indent=2))
         out.print(f"wrote {json_out}")
     if plot:
-        plot_confusion(res, plot)
+        plot_evaluation(res, plot)
         out.print(f"wrote {plot}")
 
 
