@@ -62,9 +62,9 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     prepared = prepare_report(request.text)
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
-    facts = extract_facts(prepared.text)
-    findings = environment_findings(prepared.text, facts.models[0] if facts.models else None) if USE_ENVIRONMENT \
-        else []
+    facts = extract_facts(prepared.full_text)
+    findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None) \
+        if USE_ENVIRONMENT else []
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]
     neighbours = retrieve(kb, prepared.text, query_vector, k=NEIGHBOURS, exclude=exclude, mode=mode)

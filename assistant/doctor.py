@@ -460,7 +460,7 @@ def past_environments_from_corpus(corpus, kb: CompatKB | None = None) -> list[Pa
     the facts in each failure's text and model name (no curated facts: use :func:`past_environments_from_store` for
     those)."""
     kb = kb or load_compat_kb()
-    return [PastEnvironment(url=f.url, environment=parse_report(f.index_text, model=f.model, kb=kb),
+    return [PastEnvironment(url=f.url, environment=parse_report(f.full_text, model=f.model, kb=kb),
                             root_causes=list(f.root_causes)) for f in corpus.failures]
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from ..ingest.extract.listings import split_listings
 
 MAX_CHARS = 20_000
 
@@ -14,6 +16,7 @@ _TEMPLATE_LINES = re.compile(
     r"|#{1,6}\s*(?:Reminder|System Info|Reproduction|Expected behavior|Others|Checklist|Describe the bug|"
     r"Environment|Steps to reproduce|Current Behavior|Expected Behavior|Anything else\??|Information|Tasks|"
     r"是否已有关于该错误的issue.*|该问题是否在FAQ中有解答.*|当前行为.*|期望行为.*|复现方法.*|运行环境.*|备注.*)\s*"
+    r"|#{1,6}\s*Who can help\??\s*|\s*(?:@[\w\-]+[\s,]*)+"
     r"|.*I have (?:read|searched) (?:the above rules|the existing issues|FAQ).*"
     r"|.*我已经(?:搜索|阅读)过.*"
     r"|```\s*(?:Markdown|markdown)?\s*)$")
@@ -24,8 +27,14 @@ class ReportError(ValueError):
 
 
 class PreparedReport(BaseModel):
-    text: str
+    text: str = Field(description="what is matched against past failures: the report without environment listings")
+    listing: str = Field("", description="environment listings set aside (collect_env, pip lists, nvidia-smi, ...)")
     notes: list[str]
+
+    @property
+    def full_text(self) -> str:
+        """Everything the report says, listings included: what the extractors and environment checks read."""
+        return f"{self.text}\n{self.listing}" if self.listing else self.text
 
 
 def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
@@ -54,6 +63,11 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in cleaned)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
+    narrative, listing = split_listings(cleaned)
+    if listing and narrative.strip():
+        notes.append(f"{len(listing.splitlines())} lines of environment listing (versions, hardware, packages) were "
+                     "read for version checks but not used to match past failures")
+        return PreparedReport(text=narrative.strip(), listing=listing, notes=notes)
     return PreparedReport(text=cleaned, notes=notes)
 
 

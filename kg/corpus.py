@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 
 from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from ..ingest.extract.listings import split_listings
 from ..ingest.records import issue_key
 from ..ontology import FG
 from .store import GraphStore
@@ -30,8 +32,16 @@ class PastFailure(BaseModel):
     symptoms: list[str] = []
     root_causes: list[str] = []
 
-    @property
+    @cached_property
     def index_text(self) -> str:
+        """Title and text without environment listings: what retrieval and the text models match (see
+        :mod:`failgraph.ingest.extract.listings`; a report is matched the same way)."""
+        narrative = split_listings(self.text)[0].strip() or self.text
+        return f"{self.title}\n{narrative}" if self.title else narrative
+
+    @property
+    def full_text(self) -> str:
+        """Title and the whole text, listings included: what the extractors read."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
     @property

@@ -87,6 +87,20 @@ def test_group_discriminant_is_evidence_on_the_path_and_leaves_issues_out(small_
     assert model.posterior(vec, frozenset({case.key}))[own_group] < model.posterior(vec)[own_group]
 
 
+def test_a_pasted_environment_listing_does_not_drown_the_report(small_kb):
+    """Real reports paste collect_env / transformers env output whole; the answer must still be about the report,
+    and the listing's versions must still reach the extracted facts."""
+    from pathlib import Path
+    env = (Path(__file__).parent / "fixtures" / "listings" / "collect_env.txt").read_text(encoding="utf-8")
+    plain = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, top_k=3))
+    pasted = diagnose(small_kb, ReportRequest(text=f"### System Info\n{env}\n### Reproduction\n{QWEN2_KEYERROR}",
+                                              top_k=3))
+    assert [c.label for c in pasted.root_causes] == [c.label for c in plain.root_causes]
+    assert [s.url for s in pasted.similar] == [s.url for s in plain.similar]
+    assert pasted.facts.libraries.get("numpy") == "1.26.4" and "numpy" not in plain.facts.libraries
+    assert any("environment listing" in n for n in pasted.notes)
+
+
 @pytest.mark.parametrize("text,kind", [("", "empty"), ("\x00\x01\x02" * 100, "binary")])
 def test_unreadable_reports_raise_clear_errors(small_kb, text, kind):
     with pytest.raises(ReportError, match=kind):

@@ -29,3 +29,14 @@ def test_template_boilerplate_is_stripped_and_language_noted():
     assert "Reminder" not in p.text and "I have searched" not in p.text
     assert "KeyError: 'qwen2'" in p.text
     assert any("not in English" in n for n in p.notes)
+
+
+def test_environment_listings_are_read_but_not_matched():
+    listing = "\n".join(f"[pip3] {name}=={v}" for name, v in [("torch", "2.4.0"), ("transformers", "4.44.2"),
+                                                                 ("triton", "3.0.0"), ("numpy", "1.26.4")])
+    p = prepare_report(f"### System Info\n{listing}\n### Reproduction\nGeneration hangs after the first token.")
+    assert p.text == "Generation hangs after the first token."
+    assert p.listing == listing and "transformers==4.44.2" in p.full_text
+    assert any("4 lines of environment listing" in n for n in p.notes)
+    only = prepare_report(listing)  # a listing alone is still a report: it is matched as it is
+    assert only.text == listing and only.listing == "" and only.full_text == listing

@@ -292,12 +292,20 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                  json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
                  plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the confusion matrices "
                                                               "and the score's reliability as a PNG.")] = None,
-                 limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None):
+                 limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None,
+                 prepend: Annotated[Optional[Path], typer.Option(
+                     help="Paste this file's text in front of every report (e.g. a collect_env or pip listing, "
+                          "tests/fixtures/listings/) to measure how pasted environments change the answers.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
     from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
     from ..kg.home import write_atomic
 
     items = load_labeled(cases)[:limit]
+    if prepend is not None:
+        if not prepend.is_file():
+            fail(f"--prepend {prepend}: no such file")
+        head = prepend.read_text(encoding="utf-8", errors="replace")
+        items = [i.model_copy(update={"text": f"{head}\n{i.text}"}) for i in items]
     kb = _load_kb(home)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
