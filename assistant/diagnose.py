@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..ingest.records import issue_key
 from .doctor import Finding
@@ -45,6 +46,7 @@ class Analysis(BaseModel):
     cause_dist: dict[str, float]
     evidence: dict[str, CauseEvidence]
     novel: bool
+    query_vector: Any = Field(description="the report's MiniLM vector (numpy), for callers that match it again")
 
 
 def exclusion_keys(urls: Iterable[str], notes: list[str]) -> frozenset[str]:
@@ -81,7 +83,7 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
                      "ranking below rests on the study's overall statistics only")
     return Analysis(text=prepared.text, notes=notes, facts=facts, findings=findings, neighbours=neighbours,
                     symptom_dist=symptom_dist,
-                    cause_dist=cause_dist, evidence=evidence, novel=novel)
+                    cause_dist=cause_dist, evidence=evidence, novel=novel, query_vector=query_vector)
 
 
 def diagnose(kb: KnowledgeBase, request: ReportRequest) -> Diagnosis:

@@ -20,7 +20,6 @@ from .diagnose import analyse
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
 from .rank import normalise, ranked_leaves, roll_up
-from .report import prepare_report
 from .symptoms import neighbour_votes, rule_hits
 
 LEVELS: dict[SchemeName, list[Level]] = {
@@ -30,6 +29,7 @@ LEVELS: dict[SchemeName, list[Level]] = {
 METHODS = ["failgraph", "majority", "study_heuristic", "bm25_only", "dense_only"]
 #: Two reports whose MiniLM vectors have at least this cosine similarity count as near duplicates.
 NEAR_DUPLICATE = 0.8
+AGREEMENT_BLOCK = 2048
 
 
 class LabeledReport(BaseModel):
@@ -168,7 +168,13 @@ def label_agreement(vectors, items: list[LabeledReport], threshold: float = NEAR
 
     tax = load_taxonomy()
     v = np.asarray(vectors, dtype=np.float32).reshape(len(items), -1)
-    first, second = np.nonzero(np.triu(v @ v.T >= threshold, k=1))
+    pairs = []  # in row blocks: an n × n similarity matrix of a large file would not fit in memory
+    for start in range(0, len(v), AGREEMENT_BLOCK):
+        rows, cols = np.nonzero(v[start:start + AGREEMENT_BLOCK] @ v.T >= threshold)
+        rows += start
+        pairs.append((rows[cols > rows], cols[cols > rows]))
+    first = np.concatenate([p[0] for p in pairs]) if pairs else np.zeros(0, int)
+    second = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0, int)
     same = {}
     for level in LEVELS["root_cause"]:
         labels = [tax.label_at("root_cause", it.root_cause, level) for it in items]
@@ -202,18 +208,20 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     first: dict[str, tuple[list[float], list[bool]]] = {"leaf": ([], []), "category": ([], [])}
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
-        qv = kb.embedder.encode([prepare_report(item.text).text])[0]
+        a = analyse(kb, req)
+        qv = a.query_vector  # the other methods match the same vector
         vectors.append(qv)
-        a = analyse(kb, req, query_vector=qv)
         tally.add("failgraph", "root_cause", a.cause_dist, item.root_cause)
         tally.add("failgraph", "symptom", a.symptom_dist, item.symptom)
         gold_c = tax.label_at("root_cause", item.root_cause, Level.category)
-        pred_c = max(roll_up(a.cause_dist, "root_cause", Level.category).items(), key=lambda kv: kv[1])[0]
+        cats = roll_up(a.cause_dist, "root_cause", Level.category)
+        pred_c = max(cats.items(), key=lambda kv: kv[1])[0]
         confusion[gold_c][pred_c] += 1
         top_leaf, top_p = ranked_leaves(a.cause_dist, "root_cause")[0]
-        first["leaf"][0].append(top_p), first["leaf"][1].append(top_leaf == item.root_cause)
-        first["category"][0].append(roll_up(a.cause_dist, "root_cause", Level.category)[pred_c])
-        first["category"][1].append(pred_c == gold_c)
+        for level, score, right in (("leaf", top_p, top_leaf == item.root_cause),
+                                    ("category", cats[pred_c], pred_c == gold_c)):
+            first[level][0].append(score)
+            first[level][1].append(right)
         gold_s = tax.label_at("symptom", item.symptom, Level.category)
         pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion_s[gold_s][pred_s] += 1

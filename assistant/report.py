@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from ..ingest.extract.listings import split_listings
+from ..ingest.extract.listings import matching_text
 
 MAX_CHARS = 20_000
 
@@ -63,12 +63,11 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in cleaned)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
-    narrative, listing = split_listings(cleaned)
-    if listing and narrative.strip():
+    matched, listing = matching_text(cleaned)
+    if listing:
         notes.append(f"{len(listing.splitlines())} lines of environment listing (versions, hardware, packages) were "
                      "read for version checks but not used to match past failures")
-        return PreparedReport(text=narrative.strip(), listing=listing, notes=notes)
-    return PreparedReport(text=cleaned, notes=notes)
+    return PreparedReport(text=matched, listing=listing, notes=notes)
 
 
 __all__ = ["MAX_CHARS", "PreparedReport", "ReportError", "prepare_report"]

@@ -8,7 +8,7 @@ from functools import cached_property
 from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ..ingest.extract.listings import split_listings
+from ..ingest.extract.listings import matching_text
 from ..ingest.records import issue_key
 from ..ontology import FG
 from .store import GraphStore
@@ -36,8 +36,8 @@ class PastFailure(BaseModel):
     def index_text(self) -> str:
         """Title and text without environment listings: what retrieval and the text models match (see
         :mod:`failgraph.ingest.extract.listings`; a report is matched the same way)."""
-        narrative = split_listings(self.text)[0].strip() or self.text
-        return f"{self.title}\n{narrative}" if self.title else narrative
+        matched = matching_text(self.text)[0]
+        return f"{self.title}\n{matched}" if self.title else matched
 
     @property
     def full_text(self) -> str:
