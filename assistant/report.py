@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, Field
-
-from ..ingest.extract.listings import matching_text
+from ..ingest.extract.narrative import MatchingText, matching_text
 
 MAX_CHARS = 20_000
 
@@ -19,22 +17,18 @@ _TEMPLATE_LINES = re.compile(
     r"|#{1,6}\s*Who can help\??\s*|\s*(?:@[\w\-]+[\s,]*)+"
     r"|.*I have (?:read|searched) (?:the above rules|the existing issues|FAQ).*"
     r"|.*我已经(?:搜索|阅读)过.*"
-    r"|```\s*(?:Markdown|markdown)?\s*)$")
+    r"|```\s*[\w+\-]*\s*"                                     # code fences, any language
+    r"|(?:!\[[^\]]*\]\([^)]*\)|<img\s[^>]*>)\s*)$")               # screenshots: a link says nothing to match
 
 
 class ReportError(ValueError):
     """A report that cannot be diagnosed (empty, or not text)."""
 
 
-class PreparedReport(BaseModel):
-    text: str = Field(description="what is matched against past failures: the report without environment listings")
-    listing: str = Field("", description="environment listings set aside (collect_env, pip lists, nvidia-smi, ...)")
-    notes: list[str]
+class PreparedReport(MatchingText):
+    """The report as it is matched (``text``), what was set aside from matching, and notes for the user."""
 
-    @property
-    def full_text(self) -> str:
-        """Everything the report says, listings included: what the extractors and environment checks read."""
-        return f"{self.text}\n{self.listing}" if self.listing else self.text
+    notes: list[str]
 
 
 def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
@@ -63,11 +57,17 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in cleaned)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
-    matched, listing = matching_text(cleaned)
-    if listing:
-        notes.append(f"{len(listing.splitlines())} lines of environment listing (versions, hardware, packages) were "
-                     "read for version checks but not used to match past failures")
-    return PreparedReport(text=matched, listing=listing, notes=notes)
+    matched = matching_text(cleaned)
+    if matched.listing:
+        notes.append(f"{len(matched.listing.splitlines())} lines of environment listing (versions, hardware, "
+                     "packages) were read for version checks but not used to match past failures")
+    if matched.frames:
+        notes.append(f"{len(matched.frames.splitlines())} lines of outer traceback frames were read for library "
+                     "names but not used to match past failures (the innermost frame and the error were)")
+    if matched.logs:
+        notes.append(f"{len(matched.logs.splitlines())} lines of INFO/DEBUG log output and progress bars were read "
+                     "for versions but not used to match past failures")
+    return PreparedReport(**matched.model_dump(), notes=notes)
 
 
 __all__ = ["MAX_CHARS", "PreparedReport", "ReportError", "prepare_report"]

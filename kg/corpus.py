@@ -8,7 +8,7 @@ from functools import cached_property
 from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ..ingest.extract.listings import matching_text
+from ..ingest.extract.narrative import matching_text
 from ..ingest.records import issue_key
 from ..ontology import FG
 from .store import GraphStore
@@ -34,9 +34,9 @@ class PastFailure(BaseModel):
 
     @cached_property
     def index_text(self) -> str:
-        """Title and text without environment listings: what retrieval and the text models match (see
-        :mod:`failgraph.ingest.extract.listings`; a report is matched the same way)."""
-        matched = matching_text(self.text)[0]
+        """Title and text without environment listings and outer traceback frames: what retrieval and the text models
+        match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
+        matched = matching_text(self.text).text
         return f"{self.title}\n{matched}" if self.title else matched
 
     @property

@@ -354,7 +354,8 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
 @pytest.mark.parametrize("module", ["failgraph.assistant.api", "failgraph.assistant.sparql_protocol",
                                     "failgraph.kg.remote", "failgraph.ui.views.render",
                                     "failgraph.ontology.taxonomy", "failgraph.ingest.records",
-                                    "failgraph.ingest.extract.listings"])
+                                    "failgraph.ingest.extract.listings", "failgraph.ingest.extract.tracebacks",
+                                    "failgraph.ingest.extract.narrative"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -101,6 +101,28 @@ def test_a_pasted_environment_listing_does_not_drown_the_report(small_kb):
     assert any("environment listing" in n for n in pasted.notes)
 
 
+def test_a_pasted_log_and_traceback_do_not_drown_the_report(small_kb):
+    """A server start-up log and a long traceback around the same report: same answer, and the notes say what was
+    set aside."""
+    from pathlib import Path
+    fixtures = Path(__file__).parent / "fixtures"
+    log = (fixtures / "logs" / "vllm_serve.log").read_text(encoding="utf-8")
+    frames = "".join(f'  File "/opt/conda/lib/python3.10/site-packages/transformers/models/auto/auto_factory.py", '
+                     f'line {400 + i}, in from_pretrained\n    config, kwargs = AutoConfig.from_pretrained(\n'
+                     for i in range(25))
+    first, rest = QWEN2_KEYERROR.split("\n", 1)
+    plain = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, top_k=3))
+    pasted_text = f"{first}\n```\n{log}\nTraceback (most recent call last):\n{frames}{rest}\n```"
+    pasted = diagnose(small_kb, ReportRequest(text=pasted_text, top_k=3))
+    assert [c.label for c in pasted.root_causes] == [c.label for c in plain.root_causes]
+    # what is matched is the report plus the traceback's header and innermost frame, so the nearest failure stays
+    assert pasted.similar[0].url == plain.similar[0].url
+    from failgraph.assistant.report import prepare_report
+    matched = [line for line in prepare_report(pasted_text).text.splitlines() if line.strip()]
+    assert len(matched) == len(QWEN2_KEYERROR.splitlines()) + 3 and "in from_pretrained" in matched[2]
+    assert any("log output" in n for n in pasted.notes) and any("traceback frames" in n for n in pasted.notes)
+
+
 @pytest.mark.parametrize("text,kind", [("", "empty"), ("\x00\x01\x02" * 100, "binary")])
 def test_unreadable_reports_raise_clear_errors(small_kb, text, kind):
     with pytest.raises(ReportError, match=kind):

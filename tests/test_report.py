@@ -40,3 +40,11 @@ def test_environment_listings_are_read_but_not_matched():
     assert any("4 lines of environment listing" in n for n in p.notes)
     only = prepare_report(listing)  # a listing alone is still a report: it is matched as it is
     assert only.text == listing and only.listing == "" and only.full_text == listing
+
+
+def test_code_fences_and_screenshots_are_not_matched():
+    p = prepare_report("The output is garbled:\n```python\nprint(tokenizer.decode(ids))\n```\n"
+                       "![image](https://github.com/user-attachments/assets/0f3c2a9e-1b7d)\n"
+                       '<img width="812" alt="out" src="https://github.com/user-attachments/assets/9d1e">\n'
+                       "```text\n<|im_end|><|im_end|>\n```")
+    assert p.text.splitlines() == ["The output is garbled:", "print(tokenizer.decode(ids))", "<|im_end|><|im_end|>"]

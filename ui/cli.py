@@ -295,7 +295,8 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                  limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None,
                  prepend: Annotated[Optional[Path], typer.Option(
                      help="Paste this file's text in front of every report (e.g. a collect_env or pip listing, "
-                          "tests/fixtures/listings/) to measure how pasted environments change the answers.")] = None):
+                          "tests/fixtures/listings/, or a start-up log, tests/fixtures/logs/) to measure how pasted "
+                          "environments and logs change the answers.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
     from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
     from ..kg.home import write_atomic

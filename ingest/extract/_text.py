@@ -1,4 +1,5 @@
-"""Two helpers that keep the extractors fast: a same-length lower-case copy, and regex matching at trigger positions.
+"""Helpers shared by the extractors: a same-length lower-case copy and regex matching at trigger positions (both keep
+the extractors fast), and the prefix that launchers put in front of each line a worker prints.
 
 Python's ``re`` scans a long alternation position by position. Most extractors look for a few dozen keywords, so it
 is much faster to find the keywords with ``str.find`` (a C loop) and try the full pattern only where one starts.
@@ -12,6 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+#: What torchrun (``[rank0]:``), Ray and vLLM workers (``(RayWorkerWrapper pid=12, ip=10.0.0.2)``,
+#: ``(VllmWorker rank=0 pid=12)``) and mpirun (``[1,0]<stderr>:``) put in front of every line a worker prints.
+PROCESS_PREFIX = r"(?:\[rank\d+\]:|\(\w+(?: rank=\d+)? pid=\d+(?:, ip=[\d.]+)?\)|\[\d+,\d+\]<std(?:err|out)>:)?"
 
 
 def lower_same_length(text: str) -> str:

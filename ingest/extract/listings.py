@@ -78,16 +78,4 @@ def split_listings(text: str, min_run: int = MIN_RUN) -> tuple[str, str]:
     return narrative, listing
 
 
-def matching_text(text: str) -> tuple[str, str]:
-    """(what to match, the listings set aside): the narrative, unless the text is nothing but listings — then it is
-    all there is to match, and is kept whole.
-
-    >>> matching_text("torch==2.4.0\\ntransformers==4.45.1\\nvllm==0.6.2")[1]
-    ''
-    """
-    narrative, listing = split_listings(text)
-    narrative = narrative.strip()
-    return (narrative, listing) if listing and narrative else (text, "")
-
-
-__all__ = ["MIN_RUN", "is_listing_line", "matching_text", "split_listings"]
+__all__ = ["MIN_RUN", "is_listing_line", "split_listings"]
