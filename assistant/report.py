@@ -65,8 +65,8 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
         notes.append(f"{len(matched.frames.splitlines())} lines of outer traceback frames were read for library "
                      "names but not used to match past failures (the innermost frame and the error were)")
     if matched.logs:
-        notes.append(f"{len(matched.logs.splitlines())} lines of INFO/DEBUG log output and progress bars were read "
-                     "for versions but not used to match past failures")
+        notes.append(f"{len(matched.logs.splitlines())} lines of INFO/DEBUG/WARNING log output and progress bars were "
+                     "read for versions but not used to match past failures")
     return PreparedReport(**matched.model_dump(), notes=notes)
 
 

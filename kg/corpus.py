@@ -34,14 +34,14 @@ class PastFailure(BaseModel):
 
     @cached_property
     def index_text(self) -> str:
-        """Title and text without environment listings and outer traceback frames: what retrieval and the text models
-        match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
+        """Title and text without environment listings, outer traceback frames and log lines: what retrieval and the
+        text models match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
         matched = matching_text(self.text).text
         return f"{self.title}\n{matched}" if self.title else matched
 
     @property
     def full_text(self) -> str:
-        """Title and the whole text, listings included: what the extractors read."""
+        """Title and the whole text, whatever matching sets aside included: what the extractors read."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
     @property

@@ -1,5 +1,6 @@
 """Helpers shared by the extractors: a same-length lower-case copy and regex matching at trigger positions (both keep
-the extractors fast), and the prefix that launchers put in front of each line a worker prints.
+the extractors fast), the prefix that launchers put in front of each line a worker prints, and the split of a text's
+lines into kept and set aside that the listing, traceback and log finders share.
 
 Python's ``re`` scans a long alternation position by position. Most extractors look for a few dozen keywords, so it
 is much faster to find the keywords with ``str.find`` (a C loop) and try the full pattern only where one starts.
@@ -17,6 +18,16 @@ from collections.abc import Iterable
 #: What torchrun (``[rank0]:``), Ray and vLLM workers (``(RayWorkerWrapper pid=12, ip=10.0.0.2)``,
 #: ``(VllmWorker rank=0 pid=12)``) and mpirun (``[1,0]<stderr>:``) put in front of every line a worker prints.
 PROCESS_PREFIX = r"(?:\[rank\d+\]:|\(\w+(?: rank=\d+)? pid=\d+(?:, ip=[\d.]+)?\)|\[\d+,\d+\]<std(?:err|out)>:)?"
+
+
+def split_lines(lines: list[str], aside: list[bool]) -> tuple[str, str]:
+    """(the lines kept, the non-blank lines set aside), each joined in their order.
+
+    >>> split_lines(["a", "b", "", "c"], [False, True, True, False])
+    ('a\\nc', 'b')
+    """
+    kept = "\n".join(line for line, a in zip(lines, aside) if not a)
+    return kept, "\n".join(line for line, a in zip(lines, aside) if a and line.strip())
 
 
 def lower_same_length(text: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from ._text import split_lines
+
 MIN_RUN = 3
 
 _KEYS = (r"Is debug build|CUDA used to build PyTorch|ROCM used to build PyTorch|OS|GCC version|Clang version|"
@@ -73,9 +75,7 @@ def split_listings(text: str, min_run: int = MIN_RUN) -> tuple[str, str]:
             for k in range(i, last + 1):
                 aside[k] = True
         i = last + 1
-    narrative = "\n".join(line for line, a in zip(lines, aside) if not a)
-    listing = "\n".join(line for line, a in zip(lines, aside) if a and line.strip())
-    return narrative, listing
+    return split_lines(lines, aside)
 
 
 __all__ = ["MIN_RUN", "is_listing_line", "split_listings"]

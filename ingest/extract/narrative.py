@@ -1,9 +1,12 @@
 """What of a report (or a past failure's text) is matched against other failures: the narrative, with environment
-listings (:mod:`.listings`), traceback frames (:mod:`.tracebacks`) and INFO/DEBUG log lines (:mod:`.logs`) set aside.
+listings (:mod:`.listings`), outer traceback frames (:mod:`.tracebacks`) and INFO/DEBUG/WARNING log lines
+(:mod:`.logs`) set aside.
 Reports and indexed past failures go through the same function, so both sides of a match are thinned alike; what is
 set aside is kept for the extractors."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -15,8 +18,9 @@ from .tracebacks import split_frames
 class MatchingText(BaseModel):
     text: str = Field(description="what is matched against past failures")
     listing: str = Field("", description="environment listings set aside (collect_env, pip lists, nvidia-smi, ...)")
-    frames: str = Field("", description="traceback frames set aside")
-    logs: str = Field("", description="INFO/DEBUG log lines and progress bars set aside")
+    frames: str = Field("", description="traceback frames set aside (all but the innermost of each run)")
+    logs: str = Field("", description="INFO/DEBUG/WARNING log lines, trainer metrics and finished progress bars set "
+                                      "aside")
 
     @property
     def full_text(self) -> str:
@@ -31,12 +35,15 @@ def matching_text(text: str) -> MatchingText:
     >>> matching_text("torch==2.4.0\\ntransformers==4.45.1\\nvllm==0.6.2").listing
     ''
     """
-    narrative, listing = split_listings(text)
-    if not (listing and narrative.strip()):
-        narrative, listing = text, ""
-    narrative, frames = split_frames(narrative.strip())
-    narrative, logs = split_logs(narrative)
+    narrative, listing = _unless_nothing_left(text, split_listings)
+    narrative, frames = _unless_nothing_left(narrative.strip(), split_frames)
+    narrative, logs = _unless_nothing_left(narrative, split_logs)
     return MatchingText(text=narrative, listing=listing, frames=frames, logs=logs)
+
+
+def _unless_nothing_left(text: str, split: Callable[[str], tuple[str, str]]) -> tuple[str, str]:
+    kept, aside = split(text)
+    return (kept, aside) if aside and kept.strip() else (text, "")
 
 
 __all__ = ["MatchingText", "matching_text"]

@@ -7,8 +7,8 @@ as text they crowd out what the user says went wrong (the embedding reads only t
 failures apart is the exception line and the innermost frame, where it was raised (``fairscale/.../initialize.py, in
 get_model_parallel_group``; ``modeling_qwen.py, in chat``). So each run of frames keeps its last frame and the rest is
 set aside — still read by the extractors (the paths name libraries and the Python version). Measured in the README:
-a 30-frame traceback around each case report costs 2.2 points of root-cause category with the innermost frame kept,
-against 10 without any of this; setting every frame aside would cost nothing there but loses 0.6 points on the case
+a 30-frame traceback in front of each case report's error costs 2.2 points of root-cause category with the innermost
+frame kept, against 8.0 when every line was matched; setting every frame aside would cost nothing there but loses 0.6 points on the case
 reports, whose curators kept the frames that mattered.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ._text import PROCESS_PREFIX
+from ._text import PROCESS_PREFIX, split_lines
 
 # vLLM's formatter repeats its header ("ERROR 03-14 09:12:55 worker_base.py:382]") on every line of a traceback.
 # Each prefix takes the one space after it, so what follows keeps the traceback's own indentation.
@@ -89,10 +89,7 @@ def split_frames(text: str) -> tuple[str, str]:
         for first, last in run[:-1]:
             for k in range(first, last + 1):
                 aside[k] = True
-    if not any(aside):
-        return text, ""
-    kept = "\n".join(line for line, a in zip(lines, aside) if not a)
-    return kept, "\n".join(line for line, a in zip(lines, aside) if a)
+    return split_lines(lines, aside) if any(aside) else (text, "")
 
 
 __all__ = ["frame_spans", "split_frames"]
