@@ -35,7 +35,7 @@ from ..kg.home import NoGraphError
 from ..kg.store import GraphStore, StoreError
 from .diagnose import diagnose, similar
 from .knowledge import KnowledgeBase
-from .models import Diagnosis, ReportRequest, SimilarFailure
+from .models import Diagnosis, ReportRequest, SimilarFailure, with_title
 from .report import ReportError
 from .sparql_protocol import ErrorResponse, QueryLimits, QueryService, sparql_router
 
@@ -53,6 +53,7 @@ class SimilarRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, description="The report: error output, logs, versions")
+    title: str | None = Field(None, max_length=1_000, description="The issue's title, where there is one")
     k: int = Field(default=5, ge=1, le=MAX_SIMILAR, description="How many similar failures to return")
     exclude_urls: list[str] = Field(default_factory=list, max_length=1000,
                                     description="Issue URLs to leave out (e.g. the report's own issue)")
@@ -482,7 +483,7 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     @app.post("/v1/similar", response_model=SimilarResponse, responses=errors, tags=["assistant"],
               summary="Past failures similar to a report, with cosine-similarity scores")
     def similar_failures(req: SimilarRequest) -> SimilarResponse:
-        return SimilarResponse(results=similar(knowledge.get(), req.text, k=req.k, exclude_urls=req.exclude_urls))
+        return SimilarResponse(results=similar(knowledge.get(), with_title(req.title, req.text), k=req.k, exclude_urls=req.exclude_urls))
 
     @app.post("/v1/diagnose", response_model=Diagnosis, responses=errors, tags=["assistant"],
               summary="Ranked root causes, fixes, explanation paths and similar failures for a report")

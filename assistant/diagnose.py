@@ -61,7 +61,7 @@ def exclusion_keys(urls: Iterable[str], notes: list[str]) -> frozenset[str]:
 
 def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
             query_vector=None) -> Analysis:
-    prepared = prepare_report(request.text)
+    prepared = prepare_report(request.report_text)
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
     facts = extract_facts(prepared.full_text)

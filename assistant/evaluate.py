@@ -19,6 +19,7 @@ from ..ontology.rules import study_heuristics
 from .diagnose import analyse
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
+from .report import ReportError
 from .rank import normalise, ranked_leaves, roll_up
 from .symptoms import neighbour_votes, rule_hits
 
@@ -85,8 +86,16 @@ class Calibration(BaseModel):
     bins: list[ReliabilityBin]
 
 
+class Unanswered(BaseModel):
+    """A report the engine could not diagnose (empty once issue-template text is stripped, or not text)."""
+
+    source_url: str | None
+    reason: str
+
+
 class EvaluationResult(BaseModel):
-    items: int
+    items: int = Field(description="reports diagnosed and scored (every method is scored on the same ones)")
+    unanswered: list[Unanswered] = Field([], description="reports left out of every method's figures, and why")
     methods: dict[str, MethodScores]
     agreement: LabelAgreement
     calibration: dict[str, Calibration] = Field(description="failgraph's first answer at the root-cause leaf and "
@@ -167,7 +176,7 @@ def label_agreement(vectors, items: list[LabeledReport], threshold: float = NEAR
     import numpy as np
 
     tax = load_taxonomy()
-    v = np.asarray(vectors, dtype=np.float32).reshape(len(items), -1)
+    v = np.asarray(vectors, dtype=np.float32).reshape(len(items), -1) if items else np.zeros((0, 1), np.float32)
     pairs = []  # in row blocks: an n × n similarity matrix of a large file would not fit in memory
     for start in range(0, len(v), AGREEMENT_BLOCK):
         rows, cols = np.nonzero(v[start:start + AGREEMENT_BLOCK] @ v.T >= threshold)
@@ -206,9 +215,18 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     confusion_s = {g: {p: 0 for p in cats_s} for g in cats_s}
     vectors = []
     first: dict[str, tuple[list[float], list[bool]]] = {"leaf": ([], []), "category": ([], [])}
+    answered: list[LabeledReport] = []
+    unanswered: list[Unanswered] = []
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
-        a = analyse(kb, req)
+        try:
+            a = analyse(kb, req)
+        except ReportError as e:
+            unanswered.append(Unanswered(source_url=item.source_url, reason=str(e)))
+            if progress:
+                progress(1)
+            continue
+        answered.append(item)
         qv = a.query_vector  # the other methods match the same vector
         vectors.append(qv)
         tally.add("failgraph", "root_cause", a.cause_dist, item.root_cause)
@@ -247,8 +265,8 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
                       item.symptom)
         if progress:
             progress(1)
-    return EvaluationResult(items=len(items), methods={m: tally.scores(m) for m in METHODS},
-                            agreement=label_agreement(vectors, items),
+    return EvaluationResult(items=len(answered), unanswered=unanswered, methods={m: tally.scores(m) for m in METHODS},
+                            agreement=label_agreement(vectors, answered),
                             calibration={level: calibration(*pair) for level, pair in first.items()},
                             confusion=confusion,
                             confusion_symptom=confusion_s)
@@ -296,5 +314,5 @@ def plot_evaluation(result: EvaluationResult, path: Path) -> None:
 
 
 __all__ = ["METHODS", "NEAR_DUPLICATE", "Calibration", "EvaluationResult", "LabelAgreement", "LabeledReport",
-           "LevelScore", "MethodScores", "ReliabilityBin", "calibration", "evaluate", "label_agreement", "load_labeled",
-           "plot_evaluation"]
+           "LevelScore", "MethodScores", "ReliabilityBin", "Unanswered", "calibration", "evaluate", "label_agreement",
+           "load_labeled", "plot_evaluation"]

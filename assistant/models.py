@@ -14,9 +14,26 @@ class ReportRequest(BaseModel):
 
     id: str | int | None = None
     text: str
+    title: str | None = Field(None, max_length=1_000,
+                              description="The issue's title, where there is one: matched with the text, as past "
+                                          "failures are matched with theirs")
     exclude_urls: list[str] = Field(default_factory=list,
                                     description="Issues to leave out of retrieval and statistics (leave-one-out)")
     top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
+
+    @property
+    def report_text(self) -> str:
+        """What is diagnosed: the title (if any) as the first line, then the text."""
+        return with_title(self.title, self.text)
+
+
+def with_title(title: str | None, text: str) -> str:
+    """``text`` with ``title`` as its first line, when there is a title.
+
+    >>> with_title("vLLM hangs with TP=2", "Both GPUs stay at 100%.")
+    'vLLM hangs with TP=2\\nBoth GPUs stay at 100%.'
+    """
+    return f"{title.strip()}\n{text}" if title and title.strip() else text
 
 
 class LabelScore(BaseModel):
@@ -86,4 +103,4 @@ class Diagnosis(BaseModel):
 
 
 __all__ = ["CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "MAX_TOP_K", "PathStep", "ReportRequest",
-           "SimilarFailure"]
+           "SimilarFailure", "with_title"]

@@ -1,24 +1,11 @@
-"""Step 1 — prepare a pasted report: reject what cannot be read, cap what is huge, strip issue-template text."""
+"""Step 1 — prepare a pasted report: reject what cannot be read, cap what is huge, and split it into what is matched
+and what is set aside (issue-template text dropped; see :mod:`failgraph.ingest.extract.narrative`)."""
 
 from __future__ import annotations
-
-import re
 
 from ..ingest.extract.narrative import MatchingText, matching_text
 
 MAX_CHARS = 20_000
-
-# Issue-template boilerplate that says nothing about the failure (English and Chinese templates of the LLM repos).
-_TEMPLATE_LINES = re.compile(
-    r"^\s*(?:[-*]\s*\[[ xX]\]\s*.*"
-    r"|#{1,6}\s*(?:Reminder|System Info|Reproduction|Expected behavior|Others|Checklist|Describe the bug|"
-    r"Environment|Steps to reproduce|Current Behavior|Expected Behavior|Anything else\??|Information|Tasks|"
-    r"是否已有关于该错误的issue.*|该问题是否在FAQ中有解答.*|当前行为.*|期望行为.*|复现方法.*|运行环境.*|备注.*)\s*"
-    r"|#{1,6}\s*Who can help\??\s*|\s*(?:@[\w\-]+[\s,]*)+"
-    r"|.*I have (?:read|searched) (?:the above rules|the existing issues|FAQ).*"
-    r"|.*我已经(?:搜索|阅读)过.*"
-    r"|```\s*[\w+\-]*\s*"                                     # code fences, any language
-    r"|(?:!\[[^\]]*\]\([^)]*\)|<img\s[^>]*>)\s*)$")               # screenshots: a link says nothing to match
 
 
 class ReportError(ValueError):
@@ -49,15 +36,14 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
         text = head + "\n...\n" + tail
         notes.append(f"the report was longer than {max_chars:,} characters; only its first and last "
                      f"{max_chars // 2:,} were read")
-    kept = [line for line in text.splitlines() if not _TEMPLATE_LINES.match(line)]
-    cleaned = "\n".join(kept).strip()
-    if not cleaned:
+    matched = matching_text(text)
+    if not matched.text.strip():
         raise ReportError("the report is empty: paste what you saw (the error, the output, your versions)")
-    letters = sum(ch.isalpha() for ch in cleaned)
-    ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in cleaned)
+    said = matched.full_text
+    letters = sum(ch.isalpha() for ch in said)
+    ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in said)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
-    matched = matching_text(cleaned)
     if matched.listing:
         notes.append(f"{len(matched.listing.splitlines())} lines of environment listing (versions, hardware, "
                      "packages) were read for version checks but not used to match past failures")

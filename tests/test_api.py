@@ -149,6 +149,14 @@ def test_similar_excludes_urls(client):
     assert r.status_code == 200 and url not in {s["url"] for s in r.json()["results"]}
 
 
+def test_similar_reads_the_title_as_the_first_line(client):
+    title, body = OOM_REPORT.split(" ", 6)[:6], OOM_REPORT.split(" ", 6)[6]
+    titled = client.post("/v1/similar", json={"title": " ".join(title), "text": body, "k": 3})
+    joined = client.post("/v1/similar", json={"text": " ".join(title) + "\n" + body, "k": 3})
+    assert titled.status_code == 200 and titled.json() == joined.json()
+    assert client.post("/v1/similar", json={"title": "x" * 1001, "text": body}).status_code == 422
+
+
 @pytest.mark.parametrize("body,where", [
     ({"text": "x", "k": 0}, "k"), ({"text": "x", "k": 51}, "k"), ({"k": 3}, "text"), ({"text": ""}, "text"),
     ({"text": "x", "colour": "red"}, "colour"), ({"text": 5}, "text"), ([1, 2], "body"),
@@ -355,7 +363,8 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
                                     "failgraph.kg.remote", "failgraph.ui.views.render",
                                     "failgraph.ontology.taxonomy", "failgraph.ingest.records",
                                     "failgraph.ingest.extract.listings", "failgraph.ingest.extract.tracebacks",
-                                    "failgraph.ingest.extract.narrative"])
+                                    "failgraph.ingest.extract.narrative", "failgraph.ingest.extract.templates",
+                                    "failgraph.ingest.extract.logs", "failgraph.assistant.report"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -161,3 +161,15 @@ def test_environment_rules_feed_the_diagnosis(small_kb):
     assert any("environment check" in p.edge for p in dep.path)
     fixed = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR.replace("4.36.2", "4.45.0")))
     assert not any(f.rule == "transformers-qwen2-min" for f in fixed.environment)
+
+
+def test_a_title_is_matched_with_the_text(small_kb):
+    """A batch line may carry the issue's title: it is read as the report's first line, and a short title-less body
+    is answered differently from the same body under its title."""
+    title, body = "KeyError: 'qwen2' when loading Qwen2-7B-Instruct", "It fails right away, see above."
+    with_title = diagnose(small_kb, ReportRequest(text=body, title=title))
+    joined = diagnose(small_kb, ReportRequest(text=f"{title}\n{body}"))
+    assert with_title.model_dump(exclude={"id"}) == joined.model_dump(exclude={"id"})
+    bare = diagnose(small_kb, ReportRequest(text=body))
+    assert [s.url for s in bare.similar] != [s.url for s in with_title.similar]
+    assert ReportRequest(text=body, title="  ").report_text == body

@@ -61,3 +61,33 @@ def test_calibration_bins_and_error():
     assert cal.ece == pytest.approx((0.1 + 0.0 + 0.1) * 2 / 6)
     overconfident = calibration([0.95] * 4, [True, False, False, False], bins=5)
     assert len(overconfident.bins) == 4 and overconfident.ece == pytest.approx((0.05 + 3 * 0.95) / 4)
+
+
+def test_reports_that_cannot_be_diagnosed_are_listed_not_fatal(small_kb):
+    cases = [f for f in small_kb.corpus.failures if f.root_causes][:3]
+    items = [LabeledReport(text=f.text, symptom=f.symptoms[0], root_cause=f.root_causes[0], source_url=f.url)
+             for f in cases]
+    only_template = items[0].model_copy(update={"text": "### Reminder\n- [x] I have read the above rules.\n"
+                                                        "### Reproduction\n_No response_"})
+    res = evaluate(small_kb, [only_template, *items[1:]])
+    assert res.items == 2 and [u.source_url for u in res.unanswered] == [cases[0].url]
+    assert "empty" in res.unanswered[0].reason
+    assert all(level.n == 2 for m in res.methods.values() for level in m.root_cause.values())
+
+
+def test_cli_eval_says_which_reports_it_left_out(tmp_path, small_kb, monkeypatch):
+    from typer.testing import CliRunner
+
+    from failgraph.ui import cli
+    monkeypatch.setattr(cli, "_load_kb", lambda home: small_kb)
+    f = next(f for f in small_kb.corpus.failures if f.root_causes)
+    line = {"symptom": f.symptoms[0], "root_cause": f.root_causes[0], "source_url": f.url}
+    path = tmp_path / "items.jsonl"
+    path.write_text("\n".join(json.dumps({**line, "text": t}) for t in (f.text, "### What is the issue?\n_No response_")))
+    r = CliRunner().invoke(cli.app, ["eval", str(path), "--json", str(tmp_path / "e.json")])
+    assert r.exit_code == 0, r.output
+    assert "1 of 2 reports could not be diagnosed" in r.stderr and f.url in r.stderr
+    assert json.loads((tmp_path / "e.json").read_text())["items"] == 1
+    path.write_text(json.dumps({**line, "text": "```\n```"}))
+    r = CliRunner().invoke(cli.app, ["eval", str(path)])
+    assert r.exit_code == 2 and "nothing to score" in r.stderr

@@ -240,8 +240,10 @@ def _print_diagnosis(d) -> None:
 @user_errors
 def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: error output, what you saw, versions. "
                                                            "'-' reads standard input.")] = None,
-             batch: Annotated[Optional[Path], typer.Option("--batch", help="JSONL of {id, text, exclude_urls}; "
-                                                           "one JSON answer per line.")] = None,
+             title: Annotated[Optional[str], typer.Option(help="The issue's title, if the report has one (matched "
+                                                          "with the text).")] = None,
+             batch: Annotated[Optional[Path], typer.Option("--batch", help="JSONL of {id, text, title?, "
+                                                           "exclude_urls}; one JSON answer per line.")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
              top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
              home: HomeOpt = None):
@@ -275,7 +277,7 @@ def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: err
     if text == "-":
         text = sys.stdin.read()
     try:
-        d = run_diagnosis(_load_kb(home), ReportRequest(text=text, top_k=top_k))
+        d = run_diagnosis(_load_kb(home), ReportRequest(text=text, title=title, top_k=top_k))
     except ReportError as e:
         fail(str(e))
     if as_json:
@@ -312,6 +314,15 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                   console=err, transient=True) as bar:
         task = bar.add_task("leave-one-out", total=len(items))
         res = evaluate(kb, items, progress=lambda n: bar.advance(task, n))
+    if res.unanswered:
+        err.print(f"{len(res.unanswered)} of {len(items)} reports could not be diagnosed and are left out of every "
+                  "method's figures:", highlight=False)
+        for u in res.unanswered[:10]:
+            err.print(f"  {u.source_url or '(no source_url)'}: {u.reason}", highlight=False, markup=False)
+        if len(res.unanswered) > 10:
+            err.print(f"  … and {len(res.unanswered) - 10} more (all listed in --json)", highlight=False)
+    if not res.items:
+        fail("no report could be diagnosed, so there is nothing to score")
     for scheme, title in (("root_cause", "Root cause"), ("symptom", "Symptom")):
         table = Table(title=f"{title}: leave-one-out over {res.items} reports (top-1 / top-3 / MRR)")
         table.add_column("method")

@@ -26,7 +26,8 @@ _KEYS = (r"Is debug build|CUDA used to build PyTorch|ROCM used to build PyTorch|
          r"NUMA node\(?s?\)?\d*(?: CPU\(s\))?|Vulnerability [\w ]+|Versions of relevant libraries|Platform|"
          r"Accelerate config|Using distributed or parallel set-up in script\??|Using GPU in script\??|GPU type|"
          r"vLLM Build Flags|CUDA Archs|ROCm|GPU Topology|Neuron SDK Version|Total (?:GPU|CPU) memory|Machine|"
-         r"Processor|Kernel|Driver Version|CUDA Version|Environment|Versions|System Info|Hardware")
+         r"Processor|Kernel|Driver Version|CUDA Version|Environment|Versions|System Info|Hardware|"
+         r"Python|PyTorch|Transformers|CUDA(?: \(`python -c [^`]*`\))?")                       # Qwen's template
 _LISTING_LINE = re.compile(
     r"^\s*(?:"
     r"\[(?:pip3?|conda)\]\s.*"                                                     # collect_env's library lines

@@ -37,7 +37,7 @@ _LOG_LINE = re.compile(
 # A log line that says something failed is part of the story whatever its level: it stays. Searched in the lower-cased
 # line (a case-insensitive search of vLLM's paragraph-long config lines costs ten times more).
 _FAILURE = re.compile(r"error|fail|exception|fatal|abort|out of memory|\boom\b|killed|time ?out|timed out|denied|"
-                      r"not found|missing|unsupported|not supported|invalid|insufficient|mismatch|deprecat|degraded|"
+                      r"not found|no available|not available|unavailable|missing|unsupported|not supported|invalid|insufficient|mismatch|deprecat|degraded|"
                       r"\bnan\b|\binf\b|hang|stuck|\bsig(?:term|kill|segv|abrt|bus|int|hup)\b|refused|cannot|can't|"
                       r"unable|overflow|exceed|slowdown|slower|too (?:large|long|small|old|new)|\bbug\b|"
                       r"'(?:eval_|train_)?loss': 0\.0\b")
