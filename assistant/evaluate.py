@@ -19,8 +19,8 @@ from ..ontology.rules import study_heuristics
 from .diagnose import analyse
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
-from .report import ReportError
 from .rank import normalise, ranked_leaves, roll_up
+from .report import ReportError
 from .symptoms import neighbour_votes, rule_hits
 
 LEVELS: dict[SchemeName, list[Level]] = {

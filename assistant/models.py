@@ -102,5 +102,5 @@ class Diagnosis(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-__all__ = ["CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "MAX_TOP_K", "PathStep", "ReportRequest",
-           "SimilarFailure", "with_title"]
+__all__ = ["MAX_TOP_K", "CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "PathStep",
+           "ReportRequest", "SimilarFailure", "with_title"]

@@ -83,7 +83,8 @@ def test_cli_eval_says_which_reports_it_left_out(tmp_path, small_kb, monkeypatch
     f = next(f for f in small_kb.corpus.failures if f.root_causes)
     line = {"symptom": f.symptoms[0], "root_cause": f.root_causes[0], "source_url": f.url}
     path = tmp_path / "items.jsonl"
-    path.write_text("\n".join(json.dumps({**line, "text": t}) for t in (f.text, "### What is the issue?\n_No response_")))
+    texts = (f.text, "### What is the issue?\n_No response_")
+    path.write_text("\n".join(json.dumps({**line, "text": t}) for t in texts))
     r = CliRunner().invoke(cli.app, ["eval", str(path), "--json", str(tmp_path / "e.json")])
     assert r.exit_code == 0, r.output
     assert "1 of 2 reports could not be diagnosed" in r.stderr and f.url in r.stderr

@@ -4,7 +4,6 @@ report side and the indexed side alike; what the user wrote stays."""
 from pathlib import Path
 
 import pytest
-
 from failgraph.assistant.report import ReportError, prepare_report
 from failgraph.ingest.extract.templates import is_template_line, split_template
 from failgraph.kg.corpus import PastFailure
@@ -14,14 +13,14 @@ TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
 #: The lines the user wrote into each template fixture (the rest of each file is the tracker's template).
 WRITTEN = {
     "vllm_bug": ["## Qwen2-72B-Instruct-AWQ with TP=2 never finishes loading",
-                 "Serving the AWQ checkpoint across two L40S cards stops during start-up; both GPUs stay busy and "
-                 "nothing is served.",
+                 ("Serving the AWQ checkpoint across two L40S cards stops during start-up; both GPUs stay busy and "
+                  "nothing is served."),
                  "**Command**",
                  "vllm serve Qwen/Qwen2-72B-Instruct-AWQ --tensor-parallel-size 2 --quantization awq"],
-    "qwen_bilingual": ['Qwen-7B-Chat loaded with bf16 on a V100 prints "RuntimeError: probability tensor contains '
-                       'either `inf`, `nan` or element < 0" on the first generate call.'],
-    "github_default": ['DeepSpeed ZeRO-3 fine-tuning of Llama-2-13B stops with "CUDA out of memory" once the first '
-                       'checkpoint is saved.'],
+    "qwen_bilingual": [('Qwen-7B-Chat loaded with bf16 on a V100 prints "RuntimeError: probability tensor contains '
+                        'either `inf`, `nan` or element < 0" on the first generate call.')],
+    "github_default": [('DeepSpeed ZeRO-3 fine-tuning of Llama-2-13B stops with "CUDA out of memory" once the first '
+                        'checkpoint is saved.')],
 }
 
 

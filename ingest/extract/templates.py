@@ -28,8 +28,8 @@ _HEADINGS = frozenset({
     "smartphone (please complete the following information)", "ds_report output",
     "system info (please complete the following information)", "launcher context", "docker context",
     # vLLM
-    "your current environment", "your current environment (if you think it is necessary)", "describe the bug",
-    "before submitting a new issue...", "before submitting a new issue", "model input dumps",
+    "your current environment", "your current environment (if you think it is necessary)",
+    "before submitting a new issue", "model input dumps",
     "how would you like to use vllm", "proposal to improve performance", "report of performance regression",
     "misc discussion on performance", "the feature, motivation and pitch", "alternatives", "motivation",
     "proposed change", "feedback period", "cc list", "any other things", "how you are installing vllm",
@@ -43,9 +43,10 @@ _HEADINGS = frozenset({
     "model series", "what are the models used", "what is the scenario where the problem happened",
     "is this a known issue", "information about environment", "log output", "description", "steps to reproduce",
     "expected results", "attempts to fix", "anything else helpful for investigation", "current behavior",
-    "expected behavior", "environment", "anything else", "checklist", "is there an existing issue / discussion for this",
+    "environment", "anything else", "checklist", "is there an existing issue / discussion for this",
     "is there an existing answer for this in faq",
-    "is there an existing issue for this", "是否已有关于该错误的issue", "steps to reproduce the behaviour", "steps to reproduce the behavior",
+    "is there an existing issue for this", "是否已有关于该错误的issue", "steps to reproduce the behaviour",
+    "steps to reproduce the behavior",
     # ollama
     "what is the issue", "os", "gpu", "cpu", "ollama version", "relevant log output",
     # llama.cpp
@@ -58,7 +59,8 @@ _HEADINGS = frozenset({
 
 #: Template sentences: prompts and placeholders that the user leaves in (compared like headings).
 _PROMPTS = frozenset({
-    "a clear and concise description of what the bug is", "a clear and concise description of what you expected to happen",
+    "a clear and concise description of what the bug is",
+    "a clear and concise description of what you expected to happen",
     "steps to reproduce the behavior", "if applicable, add screenshots to help explain your problem",
     "add any other context about the problem here", "go to '...'", "click on '....'", "scroll down to '....'",
     "see error", "the output of `python collect_env.py`", "your output of `python collect_env.py` here",
