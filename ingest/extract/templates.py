@@ -74,6 +74,8 @@ _PROMPTS = frozenset({
     "any other relevant info about your setup", "_no response_", "no response",
 })
 
+#: No heading or prompt line is longer than this, markup and emoji included (the rest skip the comparison).
+_LONGEST = max(map(len, _HEADINGS | _PROMPTS)) + 24
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*)?(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?\s*|\s*(?:\*\*|__)?\s*$")
 _NOT_WORD = re.compile(r"[^\w\s'`().&/|,\-~]+")
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+\S.*|(?:\*\*|__)[^*_].*(?:\*\*|__):?)\s*$")
@@ -114,6 +116,8 @@ def is_template_line(line: str) -> bool:
         return False
     if _BOILERPLATE.match(line):
         return True
+    if len(line) > _LONGEST:
+        return False
     key = _heading_key(line)
     if key in _PROMPTS:
         return True
