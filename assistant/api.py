@@ -30,12 +30,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..ingest.extract.narrative import with_title
 from ..ingest.records import issue_key
 from ..kg.home import NoGraphError
 from ..kg.store import GraphStore, StoreError
 from .diagnose import diagnose, similar
 from .knowledge import KnowledgeBase
-from .models import Diagnosis, ReportRequest, SimilarFailure, with_title
+from .models import Diagnosis, ReportRequest, SimilarFailure
 from .report import ReportError
 from .sparql_protocol import ErrorResponse, QueryLimits, QueryService, sparql_router
 
@@ -483,7 +484,8 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     @app.post("/v1/similar", response_model=SimilarResponse, responses=errors, tags=["assistant"],
               summary="Past failures similar to a report, with cosine-similarity scores")
     def similar_failures(req: SimilarRequest) -> SimilarResponse:
-        return SimilarResponse(results=similar(knowledge.get(), with_title(req.title, req.text), k=req.k, exclude_urls=req.exclude_urls))
+        return SimilarResponse(results=similar(knowledge.get(), with_title(req.title, req.text), k=req.k,
+                                               exclude_urls=req.exclude_urls))
 
     @app.post("/v1/diagnose", response_model=Diagnosis, responses=errors, tags=["assistant"],
               summary="Ranked root causes, fixes, explanation paths and similar failures for a report")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ingest.extract.narrative import with_title
+
 MAX_TOP_K = 27
 
 
@@ -25,15 +27,6 @@ class ReportRequest(BaseModel):
     def report_text(self) -> str:
         """What is diagnosed: the title (if any) as the first line, then the text."""
         return with_title(self.title, self.text)
-
-
-def with_title(title: str | None, text: str) -> str:
-    """``text`` with ``title`` as its first line, when there is a title.
-
-    >>> with_title("vLLM hangs with TP=2", "Both GPUs stay at 100%.")
-    'vLLM hangs with TP=2\\nBoth GPUs stay at 100%.'
-    """
-    return f"{title.strip()}\n{text}" if title and title.strip() else text
 
 
 class LabelScore(BaseModel):
@@ -103,4 +96,4 @@ class Diagnosis(BaseModel):
 
 
 __all__ = ["MAX_TOP_K", "CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "PathStep",
-           "ReportRequest", "SimilarFailure", "with_title"]
+           "ReportRequest", "SimilarFailure"]

@@ -7,6 +7,12 @@ from ..ingest.extract.narrative import MatchingText, matching_text
 
 MAX_CHARS = 20_000
 
+#: What matching sets aside, named in the notes: (field of MatchingText, what it is, what it is still read for, what of
+#: it was matched after all).
+_SET_ASIDE = (("listing", "environment listing (versions, hardware, packages)", "for version checks", ""),
+              ("frames", "outer traceback frames", "for library names", " (the innermost frame and the error were)"),
+              ("logs", "INFO/DEBUG/WARNING log output and progress bars", "for versions", ""))
+
 
 class ReportError(ValueError):
     """A report that cannot be diagnosed (empty, or not text)."""
@@ -44,15 +50,10 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in said)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
-    if matched.listing:
-        notes.append(f"{len(matched.listing.splitlines())} lines of environment listing (versions, hardware, "
-                     "packages) were read for version checks but not used to match past failures")
-    if matched.frames:
-        notes.append(f"{len(matched.frames.splitlines())} lines of outer traceback frames were read for library "
-                     "names but not used to match past failures (the innermost frame and the error were)")
-    if matched.logs:
-        notes.append(f"{len(matched.logs.splitlines())} lines of INFO/DEBUG/WARNING log output and progress bars were "
-                     "read for versions but not used to match past failures")
+    for part, what, read_for, kept in _SET_ASIDE:
+        if aside := getattr(matched, part):
+            notes.append(f"{len(aside.splitlines())} lines of {what} were read {read_for} but not used to match past "
+                         f"failures{kept}")
     return PreparedReport(**matched.model_dump(), notes=notes)
 
 

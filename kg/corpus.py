@@ -8,10 +8,11 @@ from functools import cached_property
 from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ..ingest.extract.narrative import matching_text
+from ..ingest.extract.narrative import matching_text, with_title
 from ..ingest.records import issue_key
 from ..ontology import FG
 from .store import GraphStore
+
 
 class LabeledRecord(BaseModel):
     key: str
@@ -34,15 +35,14 @@ class PastFailure(BaseModel):
 
     @cached_property
     def index_text(self) -> str:
-        """Title and text without environment listings, outer traceback frames and log lines: what retrieval and the
-        text models match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
-        matched = matching_text(self.text).text
-        return f"{self.title}\n{matched}" if self.title else matched
+        """Title and text without issue-template text, environment listings, outer traceback frames and log lines: what
+        retrieval and the text models match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
+        return with_title(self.title, matching_text(self.text).text)
 
     @property
     def full_text(self) -> str:
         """Title and the whole text, whatever matching sets aside included: what the extractors read."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        return with_title(self.title, self.text)
 
     @property
     def labels(self) -> list[str]:

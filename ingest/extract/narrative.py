@@ -49,9 +49,18 @@ def matching_text(text: str) -> MatchingText:
     return MatchingText(text=narrative, listing=listing, frames=frames, logs=logs, template=template)
 
 
+def with_title(title: str | None, text: str) -> str:
+    """``text`` with ``title`` as its first line, when there is a title: how a report and a past failure are read.
+
+    >>> with_title("vLLM hangs with TP=2", "Both GPUs stay at 100%.")
+    'vLLM hangs with TP=2\\nBoth GPUs stay at 100%.'
+    """
+    return f"{title.strip()}\n{text}" if title and title.strip() else text
+
+
 def _unless_nothing_left(text: str, split: Callable[[str], tuple[str, str]]) -> tuple[str, str]:
     kept, aside = split(text)
     return (kept, aside) if aside and kept.strip() else (text, "")
 
 
-__all__ = ["MatchingText", "matching_text"]
+__all__ = ["MatchingText", "matching_text", "with_title"]

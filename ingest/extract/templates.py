@@ -46,7 +46,6 @@ _HEADINGS = frozenset({
     "environment", "anything else", "checklist", "is there an existing issue / discussion for this",
     "is there an existing answer for this in faq",
     "is there an existing issue for this", "是否已有关于该错误的issue", "steps to reproduce the behaviour",
-    "steps to reproduce the behavior",
     # ollama
     "what is the issue", "os", "gpu", "cpu", "ollama version", "relevant log output",
     # llama.cpp
@@ -87,7 +86,7 @@ _BOILERPLATE = re.compile(
     r"|```\s*[\w+\-]*"                                         # code fences, any language
     r"|!\[[^\]]*\]\([^)]*\)|<img\s[^>]*>"                      # screenshots: a link says nothing to match
     r"|</?details>|<summary>.*</summary>|<!--.*-->|(?:<br\s*/?>)+"
-    r"|#{1,6}\s*Who can help\??|(?:@[\w\-]+[\s,]*)+"            # maintainers pinged
+    r"|(?:@[\w\-]+[\s,]*)+"                                     # maintainers pinged
     r")\s*$")
 
 
@@ -122,7 +121,7 @@ def is_template_line(line: str) -> bool:
     if key in _PROMPTS:
         return True
     if _HEADING.match(line):
-        return key in _HEADINGS or any(part.strip() in _HEADINGS for part in key.split("|"))
+        return any(part.strip() in _HEADINGS for part in key.split("|"))  # each side of a bilingual heading
     return False
 
 
