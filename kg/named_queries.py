@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -41,21 +42,39 @@ def list_queries() -> list[NamedQuery]:
     return [_parse(p) for p in sorted(_queries_dir().glob("*.rq"))]
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
 def get_query(name: str) -> NamedQuery:
     p = _queries_dir() / f"{name}.rq"
-    if not p.is_file():
+    if not _NAME.fullmatch(name) or not _is_file(p):
         raise KeyError(f"no named query {name!r} (known: {', '.join(q.name for q in list_queries())})")
     return _parse(p)
 
 
+def _is_file(p: Path) -> bool:
+    """``p.is_file()``, False for names the file system cannot even look up (too long, NUL bytes)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_query_text(file_or_query: str) -> str:
-    """A query given as a file path, a named query (with or without ``.rq``, or ``kg/queries/NAME.rq``), or text."""
+    """A query given as a file path, a named query (with or without ``.rq``, or ``kg/queries/NAME.rq``), or text.
+
+    One-line query text that happens to contain slashes (IRIs) is query text, not a path:
+
+    >>> resolve_query_text("SELECT * WHERE { ?s <http://e/" + "x" * 300 + "> ?o }")[:16]
+    'SELECT * WHERE {'
+    """
     p = Path(file_or_query)
     if len(file_or_query) < 4096 and "\n" not in file_or_query:
-        if p.is_file():
+        if _is_file(p):
             return p.read_text(encoding="utf-8")
         stem = p.name[:-3] if p.name.endswith(".rq") else p.name
-        if (_queries_dir() / f"{stem}.rq").is_file() and (p.suffix == ".rq" or stem == file_or_query):
+        if (_NAME.fullmatch(stem) and _is_file(_queries_dir() / f"{stem}.rq")
+                and (p.suffix == ".rq" or stem == file_or_query)):
             return get_query(stem).text
         if p.suffix == ".rq":
             raise FileNotFoundError(f"query file {file_or_query} not found")

@@ -117,3 +117,35 @@ def test_case_base_queries(case_store):
         assert tax.at_level(leaf, Level.subcategory).label == "Tokenizer and Text Processing Defect"
     lib_rows = store.query(get_query("library_versions_by_cause").text).records()
     assert sum(r["issues"] for r in lib_rows) >= len([c for c in cases if c.environment.libraries])
+
+
+@pytest.mark.parametrize("q", [q for q in list_queries() if q.kind == "study"], ids=lambda q: q.name)
+def test_study_queries_count_each_released_record_once_beside_the_case_base(q, case_store, full_records):
+    """The default build adds the case base, whose cases spell some of the study's models differently ("Llama" for
+    "LLaMA") and carry their own records: the study's queries still count each released record exactly once."""
+    from failgraph.kg.mapping import slug
+    store, _ = case_store
+    rows = store.query(q.text).records()
+    assert sum(r["records"] for r in rows) == len(full_records) == 706
+    group = {"by_model": ("model", lambda r: slug(r.model)), "by_series": ("series", None),
+             "by_stage": ("stage", lambda r: r.stage)}.get(q.name)
+    if group and group[1]:
+        column, of_record = group
+        got = Counter()
+        for r in rows:
+            got[slug(r[column]) if column == "model" else r[column]] += r["records"]
+        assert got == Counter(of_record(r) for r in full_records)
+    if q.name == "by_model":  # one name per model: no model appears under two spellings
+        names = {r["model"] for r in rows}
+        assert len(names) == len({slug(n) for n in names})
+
+
+def test_one_line_query_text_with_iris_is_query_text_not_a_path():
+    """A one-line query whose IRIs contain slashes, longer than a file name may be, used to fail with 'File name too
+    long' (the CLI said `error: [Errno 36] ...`)."""
+    q = ("PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?g (COUNT(*) AS ?n) WHERE { ?g prov:wasAttributedTo ?w }"
+         " GROUP BY ?g " + "# padding " * 40)
+    assert resolve_query_text(q) == q
+    with pytest.raises(KeyError):
+        from failgraph.kg.named_queries import get_query
+        get_query("../queries/by_model")
