@@ -23,15 +23,7 @@ from .report import prepare_report
 from .retrieve import Neighbour, retrieve
 from .symptoms import classify_symptoms
 from .walk import CauseEvidence, walk
-
-NEIGHBOURS = 10
-SIMILAR_SHOWN = 5
-#: Below this cosine similarity a past failure is not "similar"; with no neighbour above it and no rule firing,
-#: the answer says that nothing similar is known.
-NOVELTY_SIMILARITY = 0.45
-TEXT_TEMPERATURE = 1.0
-#: Check the report's stated environment against the compatibility rules (failgraph doctor's knowledge base).
-USE_ENVIRONMENT = True
+from .weights import DiagnosisWeights
 
 
 class Analysis(BaseModel):
@@ -60,24 +52,25 @@ def exclusion_keys(urls: Iterable[str], notes: list[str]) -> frozenset[str]:
 
 
 def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
-            query_vector=None) -> Analysis:
+            query_vector=None, weights: DiagnosisWeights | None = None) -> Analysis:
+    w = weights or DiagnosisWeights()
     prepared = prepare_report(request.report_text)
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
     facts = extract_facts(prepared.full_text)
     findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None) \
-        if USE_ENVIRONMENT else []
+        if w.use_environment else []
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]
-    neighbours = retrieve(kb, prepared.text, query_vector, k=NEIGHBOURS, exclude=exclude, mode=mode)
-    symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude))
+    neighbours = retrieve(kb, prepared.text, query_vector, k=w.neighbours, exclude=exclude, mode=mode)
+    symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude), w)
     evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
-                    kb.cause_text_model.posterior(prepared.text, exclude, TEXT_TEMPERATURE),
+                    kb.cause_text_model.posterior(prepared.text, exclude, w.text_temperature),
                     finding_evidence(findings), kb.cause_category_model.posterior(prepared.text, exclude),
-                    kb.cause_group_model.posterior(query_vector, exclude))
-    cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude))
+                    kb.cause_group_model.posterior(query_vector, exclude), weights=w)
+    cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude), w)
     best_sim = max((n.similarity for n in neighbours), default=0.0)
-    novel = best_sim < NOVELTY_SIMILARITY and not any(e.rules_fired for e in evidence.values())
+    novel = best_sim < w.novelty_similarity and not any(e.rules_fired for e in evidence.values())
     if novel:
         notes.append("nothing similar is known: no past failure is close to this report and no rule fired, so the "
                      "ranking below rests on the study's overall statistics only")
@@ -86,9 +79,10 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
                     cause_dist=cause_dist, evidence=evidence, novel=novel, query_vector=query_vector)
 
 
-def diagnose(kb: KnowledgeBase, request: ReportRequest) -> Diagnosis:
-    a = analyse(kb, request)
-    shown = [n for n in a.neighbours if n.similarity >= NOVELTY_SIMILARITY][:SIMILAR_SHOWN] or a.neighbours[:2]
+def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeights | None = None) -> Diagnosis:
+    w = weights or DiagnosisWeights()
+    a = analyse(kb, request, weights=w)
+    shown = [n for n in a.neighbours if n.similarity >= w.novelty_similarity][:w.similar_shown] or a.neighbours[:2]
     return Diagnosis(
         id=request.id,
         symptoms=[LabelScore(label=s, score=round(p, 4))
@@ -113,9 +107,10 @@ def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[
                            title=n.failure.title, fix=n.failure.fix) for n in hits]
 
 
-def diagnose_many(kb: KnowledgeBase, requests: Iterable[ReportRequest]) -> Iterator[Diagnosis]:
+def diagnose_many(kb: KnowledgeBase, requests: Iterable[ReportRequest],
+                  weights: DiagnosisWeights | None = None) -> Iterator[Diagnosis]:
     for r in requests:
-        yield diagnose(kb, r)
+        yield diagnose(kb, r, weights)
 
 
-__all__ = ["Analysis", "NOVELTY_SIMILARITY", "analyse", "diagnose", "diagnose_many", "exclusion_keys", "similar"]
+__all__ = ["Analysis", "analyse", "diagnose", "diagnose_many", "exclusion_keys", "similar"]

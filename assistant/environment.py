@@ -10,6 +10,7 @@ import yaml
 from ..ontology import data_path, load_taxonomy
 from ..ontology.compat import Condition, compat_rules
 from .doctor import DoctorError, Finding, diagnose_environment
+from .probability import noisy_or
 
 SEVERITY_WEIGHT = {"error": 0.7, "warning": 0.3}
 
@@ -53,7 +54,7 @@ def finding_evidence(findings: list[Finding]) -> dict[str, tuple[float, list[str
         if leaf is None:
             continue
         w, titles = out.get(leaf, (0.0, []))
-        out[leaf] = (1 - (1 - w) * (1 - SEVERITY_WEIGHT[f.severity]), [*titles, f.title])
+        out[leaf] = (noisy_or(w, SEVERITY_WEIGHT[f.severity]), [*titles, f.title])
     return out
 
 

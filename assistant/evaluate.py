@@ -19,9 +19,11 @@ from ..ontology.rules import study_heuristics
 from .diagnose import analyse
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
-from .rank import normalise, ranked_leaves, roll_up
+from .probability import normalise
+from .rank import ranked_leaves, roll_up
 from .report import ReportError
 from .symptoms import neighbour_votes, rule_hits
+from .weights import DiagnosisWeights
 
 LEVELS: dict[SchemeName, list[Level]] = {
     "root_cause": [Level.category, Level.subcategory, Level.group, Level.leaf],
@@ -206,7 +208,11 @@ def calibration(scores: list[float], correct: list[bool], bins: int = 5) -> Cali
 
 
 def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
-             progress: Callable[[int], None] | None = None) -> EvaluationResult:
+             progress: Callable[[int], None] | None = None,
+             weights: DiagnosisWeights | None = None) -> EvaluationResult:
+    """Leave-one-out: each item is diagnosed with its own issue excluded, by failgraph (with ``weights``) and by the
+    baselines, side by side."""
+    w = weights or DiagnosisWeights()
     tax = load_taxonomy()
     tally = _Tally()
     cats_rc = [c.label for c in tax.concepts("root_cause", Level.category)]
@@ -220,7 +226,7 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
         try:
-            a = analyse(kb, req)
+            a = analyse(kb, req, weights=w)
         except ReportError as e:
             unanswered.append(Unanswered(source_url=item.source_url, reason=str(e)))
             if progress:
@@ -255,9 +261,9 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         tally.add("study_heuristic", "root_cause", hc, item.root_cause)
         tally.add("study_heuristic", "symptom", hs, item.symptom)
         for method, mode in (("bm25_only", "keyword"), ("dense_only", "dense")):
-            b = analyse(kb, req, mode=mode, query_vector=qv)
-            cv = neighbour_votes(b.neighbours, "root_causes")
-            sv = neighbour_votes(b.neighbours, "symptoms")
+            b = analyse(kb, req, mode=mode, query_vector=qv, weights=w)
+            cv = neighbour_votes(b.neighbours, "root_causes", w.vote_power)
+            sv = neighbour_votes(b.neighbours, "symptoms", w.vote_power)
             # ties and unseen labels fall back to the prior, scaled far below any vote
             tally.add(method, "root_cause", normalise({c: cv.get(c, 0.0) + 1e-6 * p for c, p in cprior.items()}),
                       item.root_cause)

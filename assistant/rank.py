@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from ..ontology import Level, SchemeName, load_taxonomy
+from .probability import normalise
 from .walk import CauseEvidence
-
-#: Scores are sharpened with this exponent before normalising (fitted on the case base's leave-one-out run so that
-#: a top score of p is right about p of the time; see `failgraph eval`).
-SHARPNESS = 1.0
-#: Scores are divided by prior^PRIOR_CORRECTION: the evidence terms (statistics, neighbours) all lean towards the
-#: commonest causes, and this evens out that double counting.
-PRIOR_CORRECTION = 0.4
-
-
-def normalise(scores: dict[str, float], sharpness: float = 1.0) -> dict[str, float]:
-    powered = {k: max(v, 0.0) ** sharpness for k, v in scores.items()}
-    total = sum(powered.values())
-    if total <= 0:
-        return {k: 1.0 / len(scores) for k in scores} if scores else {}
-    return {k: v / total for k, v in powered.items()}
+from .weights import DiagnosisWeights
 
 
 def cause_distribution(evidence: dict[str, CauseEvidence], prior: dict[str, float] | None = None,
-                       sharpness: float | None = None) -> dict[str, float]:
-    gamma = PRIOR_CORRECTION
-    scores = {c: e.score / (prior[c] ** gamma if prior and gamma else 1.0) for c, e in evidence.items()}
-    return normalise(scores, SHARPNESS if sharpness is None else sharpness)
+                       weights: DiagnosisWeights | None = None) -> dict[str, float]:
+    """Each cause's combined evidence divided by its prior to the power ``prior_correction``, normalised."""
+    w = weights or DiagnosisWeights()
+    gamma = w.prior_correction
+    scores = {c: e.score(w) / (prior[c] ** gamma if prior and gamma else 1.0) for c, e in evidence.items()}
+    return normalise(scores)
 
 
 def roll_up(leaf_dist: dict[str, float], scheme: SchemeName, level: Level) -> dict[str, float]:
@@ -61,4 +50,4 @@ def ranked_leaves(leaf_dist: dict[str, float], scheme: SchemeName) -> list[tuple
     return [(first, leaf_dist[first]), *rest]
 
 
-__all__ = ["PRIOR_CORRECTION", "ranked_leaves", "SHARPNESS", "cause_distribution", "normalise", "roll_up", "top"]
+__all__ = ["cause_distribution", "ranked_leaves", "roll_up", "top"]

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from ..ontology.rules import symptom_rules
 from .retrieve import Neighbour
-
-RULE_WEIGHT = 0.45
-NEIGHBOUR_WEIGHT = 0.55
-PRIOR_WEIGHT = 0.05
+from .weights import DiagnosisWeights
 
 
-VOTE_POWER = 4.0
-
-
-def neighbour_votes(neighbours: list[Neighbour], attr: str, power: float | None = None) -> dict[str, float]:
-    """Similarity-weighted label votes of the neighbours, normalised to sum to 1 (empty when none)."""
+def neighbour_votes(neighbours: list[Neighbour], attr: str, power: float) -> dict[str, float]:
+    """Similarity-weighted label votes of the neighbours (similarity to ``power``), normalised to sum to 1 (empty
+    when none)."""
     votes: dict[str, float] = {}
     for n in neighbours:
         labels = getattr(n.failure, attr)
-        w = max(n.similarity, 0.0) ** (VOTE_POWER if power is None else power)
+        w = max(n.similarity, 0.0) ** power
         for lab in labels:
             votes[lab] = votes.get(lab, 0.0) + w / len(labels)
     total = sum(votes.values())
@@ -34,16 +29,18 @@ def rule_hits(text: str) -> dict[str, float]:
     return hits
 
 
-def classify_symptoms(text: str, neighbours: list[Neighbour], prior: dict[str, float]) -> dict[str, float]:
-    """A distribution over symptom leaves."""
-    votes = neighbour_votes(neighbours, "symptoms")
+def classify_symptoms(text: str, neighbours: list[Neighbour], prior: dict[str, float],
+                      weights: DiagnosisWeights | None = None) -> dict[str, float]:
+    """A distribution over symptom leaves: the neighbours' votes, the symptom rules that match and the prior."""
+    w = weights or DiagnosisWeights()
+    votes = neighbour_votes(neighbours, "symptoms", w.vote_power)
     hits = rule_hits(text)
     hit_total = sum(hits.values())
     scores = {}
     for leaf, p in prior.items():
-        scores[leaf] = (NEIGHBOUR_WEIGHT * votes.get(leaf, 0.0)
-                        + RULE_WEIGHT * (hits.get(leaf, 0.0) / hit_total if hit_total else 0.0)
-                        + PRIOR_WEIGHT * p)
+        scores[leaf] = (w.symptom_neighbours * votes.get(leaf, 0.0)
+                        + w.symptom_rules * (hits.get(leaf, 0.0) / hit_total if hit_total else 0.0)
+                        + w.symptom_prior * p)
     total = sum(scores.values())
     return {k: v / total for k, v in scores.items()}
 
