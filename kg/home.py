@@ -2,14 +2,24 @@
 
 Each build writes a fresh snapshot directory; a ``CURRENT`` file names the published one and is replaced atomically,
 so readers always see a complete snapshot and a failed build leaves the previous one in place.
+
+Concurrency (advisory ``flock`` locks, POSIX): a build holds the home's exclusive build lock from its new snapshot to
+its publication, so two builds never interleave; a reader pins the snapshot it opened (a shared lock on the
+snapshot's pin file, held while it is open), and old snapshots are removed only when nobody pins them (at publish,
+and at open when no build is running).
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +29,10 @@ from pydantic import BaseModel
 HOME_ENV = "FAILGRAPH_HOME"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+#: The file in the home whose exclusive lock a build holds.
+BUILD_LOCK = ".build.lock"
+#: The file in each snapshot whose shared lock a reader holds while the snapshot is open.
+PIN = ".pin"
 #: Version of the snapshot's graph layout. 2: label profiles and per-source tallies (fg:ProfileTally) that the study
 #: queries read (issue #7). A snapshot of an older layout answers those queries wrongly, so it is refused.
 GRAPH_LAYOUT = 2
@@ -26,6 +40,67 @@ GRAPH_LAYOUT = 2
 
 class NoGraphError(Exception):
     """No graph has been built in this home yet."""
+
+
+class HomeBusy(Exception):
+    """Another build holds the home's build lock."""
+
+
+class SnapshotInfo(BaseModel):
+    """Which snapshot a reader serves."""
+
+    name: str
+    created: str | None = None
+
+
+class SnapshotPin:
+    """A shared lock on one snapshot, held until :meth:`release` (or garbage collection): while it is held, no
+    publish or clean-up removes the snapshot."""
+
+    def __init__(self, path: Path, fd: int | None):
+        self.path = path
+        self._fd = fd
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops its lock
+
+    def __del__(self):
+        self.release()
+
+    def __enter__(self) -> "SnapshotPin":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _open_pin(snap: Path) -> int | None:
+    """A descriptor on the snapshot's pin file (created for snapshots written before pins existed); None when the
+    home cannot be written (then nothing can remove the snapshot either). FileNotFoundError if the snapshot is gone."""
+    try:
+        return os.open(snap / PIN, os.O_RDONLY)
+    except FileNotFoundError:
+        if not snap.is_dir():
+            raise
+    try:
+        return os.open(snap / PIN, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as e:
+        if e.errno in _READ_ONLY:
+            return None
+        raise
 
 
 class Manifest(BaseModel):
@@ -70,42 +145,141 @@ class GraphHome:
     def __init__(self, root: str | Path | None = None):
         self.root = resolve_home(root)
 
+    def current_name(self) -> str | None:
+        """The name ``CURRENT`` holds (None when nothing is published); cheap enough to check per request."""
+        try:
+            return (self.root / CURRENT).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
     def current(self) -> Path:
         """The published snapshot directory; raises :class:`NoGraphError` if there is none."""
-        try:
-            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            raise NoGraphError(f"no graph built in {self.root} yet: run `failgraph build` first") from None
+        name = self.current_name()
+        if name is None:
+            raise NoGraphError(f"no graph built in {self.root} yet: run `failgraph build` first")
         snap = self.root / name
         if not snap.is_dir():
             raise NoGraphError(f"{self.root / CURRENT} names {name}, which is missing: rebuild with `failgraph build`")
         return snap
 
-    def manifest(self) -> Manifest:
-        """The published snapshot's manifest; raises :class:`NoGraphError` if it predates :data:`GRAPH_LAYOUT`."""
-        snap = self.current()
+    def manifest(self, snapshot: Path | None = None) -> Manifest:
+        """The manifest of ``snapshot`` (default: the published one); raises :class:`NoGraphError` if it predates
+        :data:`GRAPH_LAYOUT`."""
+        snap = snapshot or self.current()
         manifest = Manifest.model_validate_json((snap / MANIFEST).read_text(encoding="utf-8"))
         if manifest.layout < GRAPH_LAYOUT:
             raise NoGraphError(f"the graph in {self.root} was built by failgraph {manifest.failgraph_version} in an "
                                "older layout: run `failgraph build` again")
         return manifest
 
+    def pin(self, name: str | None = None) -> SnapshotPin:
+        """Pin the published snapshot (or the one called ``name``) against removal; release the pin when done.
+
+        A snapshot removed between reading ``CURRENT`` and taking the lock is noticed (its pin file is gone) and the
+        newly published one is pinned instead."""
+        for _ in range(20):
+            snap = self.root / name if name else self.current()
+            try:
+                fd = _open_pin(snap)
+            except FileNotFoundError:
+                if name:
+                    raise NoGraphError(f"snapshot {name} of {self.root} is gone: it was replaced by a rebuild") from None
+                continue
+            if fd is None:
+                return SnapshotPin(snap, None)
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a clean-up is removing this very snapshot
+            if os.fstat(fd).st_nlink > 0 and snap.is_dir():
+                return SnapshotPin(snap, fd)
+            os.close(fd)
+            if name:
+                raise NoGraphError(f"snapshot {name} of {self.root} is gone: it was replaced by a rebuild")
+        raise NoGraphError(f"the graph in {self.root} keeps changing under this reader: try again")
+
+    @contextmanager
+    def build_lock(self, wait: bool | float = True, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the home's exclusive build lock. When another build holds it: ``wait=False`` raises
+        :class:`HomeBusy` at once, ``True`` waits for it, a number waits that many seconds at most; ``on_wait`` is
+        called once before waiting."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / BUILD_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if wait is False:
+                    raise HomeBusy(f"another build of {self.root} is running; wait for it or try again later") from None
+                if on_wait:
+                    on_wait()
+                if wait is True:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                else:
+                    _flock_until(fd, time.monotonic() + float(wait), self.root)
+            yield
+        finally:
+            os.close(fd)
+
     def new_snapshot(self) -> Path:
-        """A fresh, unpublished snapshot directory."""
+        """A fresh, unpublished snapshot directory (create and publish it under :meth:`build_lock`)."""
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        return Path(tempfile.mkdtemp(prefix=f"snapshot-{stamp}-", dir=self.root))
+        snap = Path(tempfile.mkdtemp(prefix=f"snapshot-{stamp}-", dir=self.root))
+        (snap / PIN).touch()
+        return snap
 
     def publish(self, snapshot: Path, manifest: Manifest) -> None:
-        """Make ``snapshot`` the current one (atomic), then remove older snapshots."""
+        """Make ``snapshot`` the current one (atomic), then remove older snapshots nobody pins (call it under
+        :meth:`build_lock`)."""
         write_atomic(snapshot / MANIFEST, manifest.model_dump_json(indent=2))
         write_atomic(self.root / CURRENT, snapshot.name + "\n")
-        for old in self.root.glob("snapshot-*"):
-            if old.is_dir() and old.name != snapshot.name:
-                shutil.rmtree(old, ignore_errors=True)
+        self._collect()
+
+    def collect(self) -> list[str]:
+        """Remove the unpublished snapshots nobody pins, unless a build is running (it may be writing one);
+        returns the names removed. A home that cannot be written is left alone."""
+        try:
+            with self.build_lock(wait=False):
+                return self._collect()
+        except (HomeBusy, OSError):
+            return []
+
+    def _collect(self) -> list[str]:
+        current = self.current_name()
+        removed = []
+        for old in sorted(self.root.glob("snapshot-*")):
+            if old.name == current or not old.is_dir():
+                continue
+            try:
+                fd = os.open(old / PIN, os.O_RDONLY)
+            except FileNotFoundError:
+                fd = None  # written before pins existed, or left by a crashed build: nobody can hold it
+            except OSError:
+                continue
+            try:
+                if fd is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a reader pins it
+                shutil.rmtree(old, ignore_errors=True)  # the pin file goes first-come: a waiting reader sees it gone
+                removed.append(old.name)
+            finally:
+                if fd is not None:
+                    os.close(fd)
+        return removed
 
     def discard(self, snapshot: Path) -> None:
         shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _flock_until(fd: int, deadline: float, root: Path) -> None:
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise HomeBusy(f"another build of {root} is still running; gave up waiting for it") from None
+            time.sleep(0.1)
 
 
 def now_iso() -> str:
@@ -116,5 +290,6 @@ def dumps_sorted(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["CURRENT", "GRAPH_LAYOUT", "GraphHome", "HOME_ENV", "MANIFEST", "Manifest", "NoGraphError", "dumps_sorted", "now_iso",
-           "resolve_home", "write_atomic"]
+__all__ = ["BUILD_LOCK", "CURRENT", "GRAPH_LAYOUT", "GraphHome", "HOME_ENV", "HomeBusy", "MANIFEST", "Manifest",
+           "NoGraphError", "PIN", "SnapshotInfo", "SnapshotPin", "dumps_sorted", "now_iso", "resolve_home",
+           "write_atomic"]
