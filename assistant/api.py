@@ -490,8 +490,10 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness, what is loaded and served",
              responses={503: {"model": Health, "description": "The graph store cannot answer a query"}})
     def healthz():
-        health = Health(knowledge_base=knowledge.state, store=type(store).__name__ if store is not None else "none",
-                        snapshot=store.snapshot if isinstance(store, SnapshotStore) else None, version=_version())
+        pinned = isinstance(store, SnapshotStore)  # an OxigraphStore on a pinned snapshot: reported as such
+        health = Health(knowledge_base=knowledge.state, snapshot=store.snapshot if pinned else None,
+                        store="OxigraphStore" if pinned else type(store).__name__ if store is not None else "none",
+                        version=_version())
         if service is not None:
             try:
                 service.run("ASK {}")  # the same path as /sparql (worker processes on a snapshot)
