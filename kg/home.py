@@ -11,13 +11,11 @@ and at open when no build is running).
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -26,13 +24,13 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from pydantic import BaseModel
 
+from .locks import PIN, HomeBusy, SnapshotPin, flock_until, open_pin
+
 HOME_ENV = "FAILGRAPH_HOME"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 #: The file in the home whose exclusive lock a build holds.
 BUILD_LOCK = ".build.lock"
-#: The file in each snapshot whose shared lock a reader holds while the snapshot is open.
-PIN = ".pin"
 #: Version of the snapshot's graph layout. 2: label profiles and per-source tallies (fg:ProfileTally) that the study
 #: queries read (issue #7). A snapshot of an older layout answers those queries wrongly, so it is refused.
 GRAPH_LAYOUT = 2
@@ -42,65 +40,11 @@ class NoGraphError(Exception):
     """No graph has been built in this home yet."""
 
 
-class HomeBusy(Exception):
-    """Another build holds the home's build lock."""
-
-
 class SnapshotInfo(BaseModel):
     """Which snapshot a reader serves."""
 
     name: str
     created: str | None = None
-
-
-class SnapshotPin:
-    """A shared lock on one snapshot, held until :meth:`release` (or garbage collection): while it is held, no
-    publish or clean-up removes the snapshot."""
-
-    def __init__(self, path: Path, fd: int | None):
-        self.path = path
-        self._fd = fd
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # closing the descriptor drops its lock
-
-    def __del__(self):
-        self.release()
-
-    def __enter__(self) -> "SnapshotPin":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
-
-
-def _open_pin(snap: Path) -> int | None:
-    """A descriptor on the snapshot's pin file (created for snapshots written before pins existed); None when the
-    home cannot be written (then nothing can remove the snapshot either). FileNotFoundError if the snapshot is gone."""
-    try:
-        return os.open(snap / PIN, os.O_RDONLY)
-    except FileNotFoundError:
-        if not snap.is_dir():
-            raise
-    try:
-        return os.open(snap / PIN, os.O_RDONLY | os.O_CREAT, 0o644)
-    except OSError as e:
-        if e.errno in _READ_ONLY:
-            return None
-        raise
 
 
 class Manifest(BaseModel):
@@ -180,10 +124,10 @@ class GraphHome:
         for _ in range(20):
             snap = self.root / name if name else self.current()
             try:
-                fd = _open_pin(snap)
+                fd = open_pin(snap)
             except FileNotFoundError:
                 if name:
-                    raise NoGraphError(f"snapshot {name} of {self.root} is gone: it was replaced by a rebuild") from None
+                    raise NoGraphError(f"snapshot {name} of {self.root} is gone: a rebuild replaced it") from None
                 continue
             if fd is None:
                 return SnapshotPin(snap, None)
@@ -213,7 +157,7 @@ class GraphHome:
                 if wait is True:
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 else:
-                    _flock_until(fd, time.monotonic() + float(wait), self.root)
+                    flock_until(fd, float(wait), self.root)
             yield
         finally:
             os.close(fd)
@@ -269,17 +213,6 @@ class GraphHome:
 
     def discard(self, snapshot: Path) -> None:
         shutil.rmtree(snapshot, ignore_errors=True)
-
-
-def _flock_until(fd: int, deadline: float, root: Path) -> None:
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise HomeBusy(f"another build of {root} is still running; gave up waiting for it") from None
-            time.sleep(0.1)
 
 
 def now_iso() -> str:

@@ -37,7 +37,8 @@ app.add_typer(ingest_app, name="ingest")
 app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
 app.command("ui")(ui_command)
-USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, HomeBusy, FileNotFoundError, KeyError, ValueError, OSError)
+USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, HomeBusy, FileNotFoundError, KeyError, ValueError,
+               OSError)
 user_errors = _user_errors(USER_ERRORS)
 
 
