@@ -32,7 +32,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..ingest.extract.narrative import with_title
 from ..ingest.records import issue_key
-from ..kg.home import NoGraphError
+from ..kg.build import SnapshotStore
+from ..kg.home import NoGraphError, SnapshotInfo
 from ..kg.store import GraphStore, StoreError
 from .diagnose import diagnose, similar
 from .knowledge import KnowledgeBase
@@ -74,9 +75,12 @@ class ValidationErrorResponse(ErrorResponse):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "unavailable"] = "ok"
     knowledge_base: Literal["loaded", "loading", "not loaded", "failed", "none"]
     store: str
+    snapshot: SnapshotInfo | None = Field(default=None, description="The graph snapshot the store serves (its name "
+                                                                     "and when it was built)")
+    detail: str | None = Field(default=None, description="Why the service is unavailable")
     version: str
 
 
@@ -328,9 +332,16 @@ class LazyKnowledgeBase:
                 try:
                     self._kb = self._wrap(self._factory())
                     self._failed = None
-                except (NoGraphError, StoreError, OSError, ValueError) as e:
-                    self._failed = str(e)
-                    raise KnowledgeUnavailable(f"the knowledge base is not available: {e}") from None
+                except NoGraphError as e:
+                    log.warning("the knowledge base is not available: %s", e)
+                    self._failed = "no graph"
+                    raise KnowledgeUnavailable("the knowledge base is not available: the graph home holds no usable "
+                                               "graph (run `failgraph build`; details in the server log)") from None
+                except (StoreError, OSError, ValueError) as e:  # their text may name files: the log gets it
+                    log.warning("the knowledge base is not available: %s", e)
+                    self._failed = type(e).__name__
+                    raise KnowledgeUnavailable("the knowledge base is not available: the graph could not be read "
+                                               "(details in the server log)") from None
                 except Exception as e:
                     log.exception("loading the knowledge base failed")
                     self._failed = type(e).__name__
@@ -476,10 +487,21 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     def root():
         return RedirectResponse("/docs")
 
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness and what is loaded")
-    def healthz() -> Health:
-        return Health(knowledge_base=knowledge.state, store=type(store).__name__ if store is not None else "none",
-                      version=_version())
+    @app.get("/healthz", response_model=Health, tags=["service"], summary="Liveness, what is loaded and served",
+             responses={503: {"model": Health, "description": "The graph store cannot answer a query"}})
+    def healthz():
+        pinned = isinstance(store, SnapshotStore)  # an OxigraphStore on a pinned snapshot: reported as such
+        health = Health(knowledge_base=knowledge.state, snapshot=store.snapshot if pinned else None,
+                        store="OxigraphStore" if pinned else type(store).__name__ if store is not None else "none",
+                        version=_version())
+        if service is not None:
+            try:
+                service.run("ASK {}")  # the same path as /sparql (worker processes on a snapshot)
+            except StoreError as e:
+                log.warning("health check: the graph store cannot answer: %s", e)
+                health.status, health.detail = "unavailable", "the graph store cannot answer queries"
+                return JSONResponse(health.model_dump(), status_code=503)
+        return health
 
     @app.post("/v1/similar", response_model=SimilarResponse, responses=errors, tags=["assistant"],
               summary="Past failures similar to a report, with cosine-similarity scores")

@@ -9,7 +9,8 @@ import numpy as np
 from ..kg.build import open_store
 from ..kg.corpus import Corpus, PastFailure, load_corpus
 from ..kg.embed import DIM, Embedder
-from ..kg.home import GraphHome
+from ..kg.home import GraphHome, SnapshotInfo
+from ..kg.snapshot_index import INDEX_DIR, index_inputs
 from ..kg.store import GraphStore
 from ..kg.vectors import TextIndex
 from ..ontology import Level, load_taxonomy
@@ -17,8 +18,6 @@ from .charmodel import CharNGramModel
 from .discriminant import DiscriminantModel
 from .statistics import LabelStatistics
 from .textmodel import TextModel
-
-INDEX_DIR = "vectors"
 
 
 def _concepts(leaves: list[str], level: Level) -> list[str]:
@@ -43,14 +42,14 @@ class KnowledgeBase:
             [(f.key, groups) for f in labeled if (groups := _concepts(f.root_causes, Level.group))], self.vector_of,
             DIM)
         self.index_built = index_built
+        self.snapshot: SnapshotInfo | None = None  # set by from_home
 
     @classmethod
     def from_store(cls, store: GraphStore, embedder: Embedder | None = None, index_dir: Path | None = None,
                    *, show_progress: bool = False) -> "KnowledgeBase":
         embedder = embedder or Embedder()
         corpus = load_corpus(store)
-        ids = [f.key for f in corpus.failures]
-        texts = [f.index_text for f in corpus.failures]
+        ids, texts = index_inputs(corpus)
         if index_dir is None:
             return cls(corpus, TextIndex.build(ids, texts, embedder, show_progress=show_progress), embedder,
                        index_built=True)
@@ -58,10 +57,15 @@ class KnowledgeBase:
         return cls(corpus, index, embedder, index_built=built)
 
     @classmethod
-    def from_home(cls, home: GraphHome, embedder: Embedder | None = None, *,
-                  show_progress: bool = False) -> "KnowledgeBase":
-        """The published graph of ``home``, with its text index persisted in the snapshot (rebuilt only if stale)."""
-        return cls.from_store(open_store(home), embedder, home.current() / INDEX_DIR, show_progress=show_progress)
+    def from_home(cls, home: GraphHome, embedder: Embedder | None = None, *, show_progress: bool = False,
+                  snapshot: str | None = None) -> "KnowledgeBase":
+        """The published graph of ``home`` (or its snapshot called ``snapshot``), with the text index that
+        ``failgraph build`` persisted in the snapshot (built here, and saved when the snapshot can be written, if it
+        is missing or stale). Everything is read into memory; the snapshot is pinned only while loading."""
+        with open_store(home, snapshot) as store:
+            kb = cls.from_store(store, embedder, store.snapshot_dir / INDEX_DIR, show_progress=show_progress)
+            kb.snapshot = store.snapshot
+        return kb
 
     def vector_of(self, key: str) -> np.ndarray:
         pos = self.index.vectors._pos[key]

@@ -162,6 +162,9 @@ def load_dataset(path: str | Path | None = None, **resolve_kw) -> DatasetLoad:
             problems.append(RecordProblem(file=str(f), index=None,
                                           message=f"expected a JSON list of records, found {type(data).__name__}"))
             continue
+        if not data:
+            problems.append(RecordProblem(file=str(f), index=None, message="holds no records (an empty JSON list)"))
+            continue
         for i, item in enumerate(data):
             try:
                 raw = RawDatasetRecord.model_validate(item)

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from ..ingest.cases import Case
 from ..ingest.records import FailureRecord, IssueDocument
-from .home import GRAPH_LAYOUT, GraphHome, Manifest, now_iso
+from .embed import Embedder
+from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
 from .mapping import NTRIPLES, SignatureFn, case_quads, document_quads, nquad_lines, ontology_quads, record_quads
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
@@ -21,6 +22,16 @@ STORE_DIR = "oxigraph"
 #: Above this many inputs (records + cases + documents) SHACL validation, which is in-memory and slow, checks an
 #: even sample of this many instead of all (unless asked to validate all, or none).
 VALIDATE_MAX_RECORDS = 20_000
+
+
+class Phase:
+    """The labelled steps of a build, in order, as reported to ``build_graph(on_phase=...)``."""
+
+    WRITING = "writing"  # the inputs to N-Quads (progress is reported per input)
+    VALIDATING = "validating"  # SHACL
+    LOADING = "loading"  # bulk load and compaction of the Oxigraph store
+    INDEXING = "indexing"  # embedding the past failures' texts into the snapshot's text index
+    PUBLISHING = "publishing"
 
 
 class BuildError(Exception):
@@ -131,26 +142,46 @@ def populate(store: GraphStore, data: GraphInputs | list[FailureRecord],
 def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, validate: bool | None = None,
                 progress: Callable[[int], None] | None = None, problems: int = 0,
                 signature_of: SignatureFn | None = None,
-                quantization_of: Callable[[str], list[str]] | None = None) -> BuildReport:
+                quantization_of: Callable[[str], list[str]] | None = None,
+                embedder: Embedder | None = None, on_phase: Callable[[str], None] | None = None,
+                wait: bool | float = True, on_wait: Callable[[], None] | None = None) -> BuildReport:
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.
 
     SHACL validation checks every input up to :data:`VALIDATE_MAX_RECORDS` inputs and an even sample of that many
     above (``validate=True``: all, ``False``: none); a graph that does not conform is not published. Any failure leaves the previous snapshot current.
+
+    With an ``embedder`` the text index is built into the snapshot before it is published (so the first diagnosis
+    does not embed the corpus); without one (tests) it is built on first use. ``on_phase`` is told each
+    :class:`Phase` as it starts. The build holds the home's build lock: while another build holds it, ``wait``
+    (True: wait, False: raise :class:`~failgraph.kg.home.HomeBusy`, seconds: wait that long at most) decides, and
+    ``on_wait`` is called once before waiting.
     """
     inputs = as_inputs(data)
-    records = inputs.records
-    if not records and not inputs.cases and not inputs.documents:
+    if not inputs.records and not inputs.cases and not inputs.documents:
         raise BuildError("nothing to build a graph from")
+    with home.build_lock(wait=wait, on_wait=on_wait):
+        return _build_locked(home, inputs, validate=validate, progress=progress, problems=problems,
+                             signature_of=signature_of, quantization_of=quantization_of, embedder=embedder,
+                             on_phase=on_phase or (lambda _: None))
+
+
+def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None,
+                  progress: Callable[[int], None] | None, problems: int, signature_of: SignatureFn | None,
+                  quantization_of: Callable[[str], list[str]] | None, embedder: Embedder | None,
+                  on_phase: Callable[[str], None]) -> BuildReport:
+    records = inputs.records
     size = len(records) + len(inputs.cases) + len(inputs.documents)
     sample = validate is None and size > VALIDATE_MAX_RECORDS
     validate = True if validate is None else validate
     snap = home.new_snapshot()
     try:
         nq = snap / "graph.nq.tmp"
+        on_phase(Phase.WRITING)
         quads = write_nquads(nq, inputs.records, inputs.cases, inputs.documents, progress=progress,
                              signature_of=signature_of, quantization_of=quantization_of)
         shacl = None
         if validate:
+            on_phase(Phase.VALIDATING)
             checked = _even_sample(inputs, VALIDATE_MAX_RECORDS / size) if sample else inputs
             shacl = validate_quads(all_quads(checked, signature_of=signature_of, quantization_of=quantization_of))
             if sample:
@@ -160,8 +191,15 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
                 first = "; ".join(f"{v.focus} {v.path or ''}: {v.message}" for v in shacl.violations[:5])
                 raise BuildError(f"the graph does not conform to the SHACL shapes ({len(shacl.violations)} "
                                  f"violations): {first}")
+        on_phase(Phase.LOADING)
         load_store(snap / STORE_DIR, nq)
         nq.unlink()
+        if embedder is not None:
+            on_phase(Phase.INDEXING)
+            from .snapshot_index import index_snapshot  # late: pulls in faiss, BM25 and the corpus views
+
+            with OxigraphStore(snap / STORE_DIR, read_only=True) as store:
+                index_snapshot(store, snap, embedder)
         manifest = Manifest(created=now_iso(), failgraph_version=failgraph_version(), quads=quads,
                             records=len(records), cases=len(inputs.cases), documents=len(inputs.documents),
                             issues=len(inputs.issue_keys),
@@ -169,6 +207,7 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
                                            | {d.provenance.source for d in inputs.documents}
                                            | ({"cases/cases.jsonl"} if inputs.cases else set())),
                             inputs_fingerprint=fingerprint(inputs), problems=problems, layout=GRAPH_LAYOUT)
+        on_phase(Phase.PUBLISHING)
         home.publish(snap, manifest)
         return BuildReport(snapshot=str(snap), manifest=manifest, shacl=shacl)
     except BaseException:
@@ -198,12 +237,39 @@ def load_store(directory: Path, nquads: Path) -> None:
         store.close()
 
 
-def open_store(home: GraphHome) -> OxigraphStore:
-    """The published graph of ``home``, opened read-only (refused, with a hint to rebuild, if its layout is older
-    than this failgraph's)."""
-    home.manifest()
-    return OxigraphStore(home.current() / STORE_DIR, read_only=True)
+class SnapshotStore(OxigraphStore):
+    """A published snapshot's store, opened read-only and pinned (no rebuild removes it) until closed."""
+
+    def __init__(self, pin: SnapshotPin, manifest: Manifest):
+        super().__init__(pin.path / STORE_DIR, read_only=True)
+        self.pin = pin
+        self.snapshot = SnapshotInfo(name=pin.name, created=manifest.created)
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.pin.path
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.pin.release()
 
 
-__all__ = ["BuildError", "BuildReport", "GraphInputs", "STORE_DIR", "all_nquad_lines", "all_quads", "build_graph",
-           "load_store", "open_store", "populate", "write_nquads"]
+def open_store(home: GraphHome, snapshot: str | None = None) -> SnapshotStore:
+    """The published graph of ``home`` (or its snapshot called ``snapshot``), opened read-only and pinned until
+    closed (refused, with a hint to rebuild, if its layout is older than this failgraph's). Unpinned old snapshots
+    are removed on the way, unless a build is running."""
+    pin = home.pin(snapshot)
+    try:
+        manifest = home.manifest(pin.path)
+        store = SnapshotStore(pin, manifest)
+    except BaseException:
+        pin.release()
+        raise
+    home.collect()
+    return store
+
+
+__all__ = ["BuildError", "BuildReport", "GraphInputs", "Phase", "STORE_DIR", "SnapshotStore", "all_nquad_lines",
+           "all_quads", "build_graph", "load_store", "open_store", "populate", "write_nquads"]

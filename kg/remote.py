@@ -274,11 +274,16 @@ class QueryBusy(StoreError):
     """Every query worker stayed busy for longer than the wait allowed."""
 
 
+class WorkerUnavailable(QueryBusy):
+    """No query worker could be started (e.g. the store cannot be opened): the service cannot answer now."""
+
+
 def _worker_main(path: str, conn_in: Connection, conn_out: Connection) -> None:  # pragma: no cover - child
     try:
         store = OxigraphStore(path, read_only=True)
-    except Exception as e:  # noqa: BLE001
-        conn_out.send(("error", f"cannot open the graph store: {e}"))
+    except Exception as e:  # noqa: BLE001 - the detail (with paths) goes to the server's log, not to clients
+        print(f"failgraph query worker: cannot open the graph store {path}: {e}", file=sys.stderr, flush=True)
+        conn_out.send(("error", "cannot open the graph store"))
         return
     conn_out.send(("ready", None))
     while True:
@@ -293,8 +298,9 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection) -> None: 
             conn_out.send(("ok", store.query(text, max_rows=max_rows)))
         except StoreError as e:
             conn_out.send(("error", str(e)))
-        except Exception as e:  # noqa: BLE001 - anything else is reported as a refused query, never raised here
-            conn_out.send(("error", f"{type(e).__name__}: {e}"))
+        except Exception as e:  # noqa: BLE001 - reported as a failed query (no paths), never raised here
+            print(f"failgraph query worker: the store failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            conn_out.send(("fault", f"the graph store failed to answer ({type(e).__name__})"))
 
 
 def _worker_entry() -> None:  # pragma: no cover - runs in the child process
@@ -333,7 +339,7 @@ class _Worker:
         if not ready or ready[0] != "ready":
             self.kill()
             why = ready[1] if ready and ready[0] == "error" else "it did not start"
-            raise StoreError(f"cannot start a query worker: {why}")
+            raise WorkerUnavailable(f"cannot start a query worker: {why}")
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -391,6 +397,8 @@ class ProcessQueryPool:
             self._idle.put(w)
         if status == "error":
             raise StoreError(payload)
+        if status == "fault":
+            raise WorkerUnavailable(payload)
         return payload
 
     def warm_up(self) -> None:
@@ -428,5 +436,5 @@ class ProcessQueryPool:
             w.kill()
 
 
-__all__ = ["ProcessQueryPool", "QueryBusy", "QueryTimeout", "SCHEMES", "SparqlEndpointStore", "connect",
-           "graph_store_url_for", "parse_results_json", "term_from_json"]
+__all__ = ["ProcessQueryPool", "QueryBusy", "QueryTimeout", "SCHEMES", "SparqlEndpointStore", "WorkerUnavailable",
+           "connect", "graph_store_url_for", "parse_results_json", "term_from_json"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ from pydantic import BaseModel
 
 from .embed import DIM, MODEL_ID, Embedder
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
+
+log = logging.getLogger("failgraph.index")
 
 APPROXIMATE_THRESHOLD = 20_000
 HNSW_M = 32
@@ -307,11 +310,21 @@ class TextIndex:
                 return cls.load(directory, use_gpu=kw.get("use_gpu")), False
         except (FileNotFoundError, OSError, ValueError, RuntimeError):
             pass
+        writable = os.access(directory if directory.is_dir() else directory.parent, os.W_OK)
+        if writable:
+            log.warning("the text index in %s is missing or stale: embedding %d texts (this takes a while, once)",
+                        directory.parent, len(texts))
+        else:
+            log.warning("the text index in %s is missing or stale and the snapshot cannot be written (read-only): "
+                        "embedding %d texts in memory, which takes a while and is repeated on every start; run "
+                        "`failgraph build` where the home is writable to persist it", directory.parent, len(texts))
         index = cls.build(ids, texts, embedder, **kw)
-        try:
-            index.save(directory)
-        except OSError:
-            pass  # a read-only home still gets a working in-memory index
+        if writable:
+            try:
+                index.save(directory)
+            except OSError as e:
+                log.warning("could not save the text index in %s (%s): it is rebuilt on the next start",
+                            directory.parent, e)
         return index, True
 
 

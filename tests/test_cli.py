@@ -48,6 +48,29 @@ def test_errors_are_one_line_with_exit_2(tmp_path, dataset_slice):
     (tmp_path / "bad" / "x.json").write_text('[{"number": 1}]')
     r = run("build", "--dataset", tmp_path / "bad", "--home", tmp_path / "h")
     assert r.exit_code == 2 and "x.json record #0" in r.output
-    run("build", "--dataset", dataset_slice, "--home", tmp_path / "h")
+    run("build", "--dataset", dataset_slice, "--home", tmp_path / "h", "--no-index")
     r = run("sparql", "SELECT WHERE {", "--home", tmp_path / "h")
     assert r.exit_code == 2 and "syntax" in r.output.lower()
+
+
+def test_build_persists_the_text_index(tmp_path, dataset_slice):
+    """``failgraph build`` embeds the past failures into the new snapshot, so the first diagnosis does not."""
+    from failgraph.assistant.knowledge import KnowledgeBase
+    from failgraph.ingest.cases import default_cases_path
+    from failgraph.kg.home import GraphHome
+    from failgraph.kg.snapshot_index import INDEX_DIR
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(default_cases_path().read_text(encoding="utf-8").splitlines(keepends=True)[:12]))
+    home = tmp_path / "home"
+    r = run("build", "--dataset", dataset_slice, "--home", home, "--cases", cases)
+    assert r.exit_code == 0, r.output
+    assert (GraphHome(home).current() / INDEX_DIR / "fingerprint").is_file()
+
+    class NoEmbedding:
+        def encode(self, texts, **kw):
+            raise AssertionError("re-embedded")
+
+    assert not KnowledgeBase.from_home(GraphHome(home), NoEmbedding()).index_built
+    r = run("build", "--dataset", dataset_slice, "--home", home, "--cases", cases, "--no-index")
+    assert r.exit_code == 0 and not (GraphHome(home).current() / INDEX_DIR).exists()

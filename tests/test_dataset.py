@@ -78,3 +78,31 @@ def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match="could not download"):
         resolve_dataset(cache_dir=tmp_path, client=client)
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("content", ["[]", "  [ ]\n"])
+def test_a_file_without_records_is_a_problem(tmp_path, dataset_slice, content):
+    import shutil
+
+    shutil.copytree(dataset_slice, tmp_path / "ds")
+    (tmp_path / "ds" / "Empty.json").write_text(content)
+    loaded = load_dataset(tmp_path / "ds")
+    assert len(loaded.records) == len(load_dataset(dataset_slice).records)
+    [problem] = loaded.problems
+    assert problem.file.endswith("Empty.json") and problem.index is None and "no records" in problem.message
+
+
+def test_the_build_fails_on_an_empty_file_naming_it_unless_told_to_skip(tmp_path, dataset_slice):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from failgraph.ui.cli import app
+
+    shutil.copytree(dataset_slice, tmp_path / "ds")
+    (tmp_path / "ds" / "Empty.json").write_text("[]")
+    args = ["build", "--dataset", str(tmp_path / "ds"), "--home", str(tmp_path / "h"), "--no-cases", "--no-index"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "Empty.json" in r.output and "error:" in r.output
+    r = CliRunner().invoke(app, args + ["--skip-invalid"])
+    assert r.exit_code == 0 and "Empty.json" in r.output and "built" in r.output

@@ -16,8 +16,8 @@ from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
 from ..ingest.extract import error_signature, extract_environment
 from ..ingest.sources import load_issue_documents
-from ..kg.build import BuildError, GraphInputs, build_graph, open_store
-from ..kg.home import GraphHome, NoGraphError
+from ..kg.build import BuildError, GraphInputs, Phase, build_graph, open_store
+from ..kg.home import GraphHome, HomeBusy, NoGraphError
 from ..kg.named_queries import list_queries, resolve_query_text
 from ..kg.results import AskResult, GraphResult, SelectResult
 from ..kg.stats import category_table
@@ -37,8 +37,14 @@ app.add_typer(ingest_app, name="ingest")
 app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
 app.command("ui")(ui_command)
-USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, FileNotFoundError, KeyError, ValueError, OSError)
+USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, HomeBusy, FileNotFoundError, KeyError, ValueError,
+               OSError)
 user_errors = _user_errors(USER_ERRORS)
+
+
+BUILD_PHASES = {Phase.WRITING: "writing the graph", Phase.VALIDATING: "validating (SHACL)",
+                Phase.LOADING: "loading the store", Phase.INDEXING: "indexing texts (embedding)",
+                Phase.PUBLISHING: "publishing"}
 
 
 @app.command()
@@ -53,7 +59,12 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
           validate: Annotated[Optional[bool], typer.Option("--validate/--no-validate",
                                                            help="SHACL-validate before publishing (default: "
                                                                 "all inputs up to 20,000, an even sample of 20,000 "
-                                                                "above; --validate checks all).")] = None):
+                                                                "above; --validate checks all).")] = None,
+          index: Annotated[bool, typer.Option("--index/--no-index",
+                                              help="Embed the past failures' texts into the new graph's text index "
+                                                   "(so the first diagnosis does not).")] = True,
+          wait: Annotated[bool, typer.Option("--wait/--no-wait", help="While another build of the home runs: wait "
+                                                                      "for it, or fail at once.")] = True):
     """Ingest the labeled dataset, the case base and ingested threads, and (re)build the graph atomically."""
     loaded = load_dataset(dataset)
     case_load = None if no_cases else load_cases(cases)
@@ -69,12 +80,30 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
     inputs = GraphInputs(records=loaded.records, cases=case_load.cases if case_load else [],
                          documents=load_issue_documents(gh.root))
     total = len(inputs.records) + len(inputs.cases) + len(inputs.documents)
+    embedder = None
+    if index:
+        from ..kg.embed import Embedder
+
+        embedder = Embedder()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("building graph", total=total)
+
+        def on_phase(phase: str) -> None:
+            label = BUILD_PHASES.get(phase, phase)
+            if phase == Phase.WRITING:
+                bar.update(task, description=label)
+            else:  # no per-item progress: an indeterminate bar with the step's name
+                bar.update(task, description=label, total=None, completed=0)
+
+        def on_wait() -> None:
+            err.print(f"waiting for another build of {gh.root} to finish (--no-wait fails instead)",
+                      highlight=False, soft_wrap=True)
+
         report = build_graph(gh, inputs, validate=validate, problems=len(problems),
                              progress=lambda n: bar.advance(task, n), signature_of=error_signature,
-                             quantization_of=lambda text: extract_environment(text).quantization)
+                             quantization_of=lambda text: extract_environment(text).quantization,
+                             embedder=embedder, on_phase=on_phase, wait=wait, on_wait=on_wait)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
     if report.shacl is not None and report.shacl.sample:

@@ -47,6 +47,7 @@ def serve(host: HostOpt = "127.0.0.1",
     from ..assistant.api import ApiLimits, create_app
     from ..assistant.knowledge import KnowledgeBase
     from ..assistant.sparql_protocol import QueryLimits
+    from ..kg.build import SnapshotStore
     from ..kg.home import GraphHome
     from ..kg.remote import connect
     from ..kg.store import StoreError
@@ -57,7 +58,8 @@ def serve(host: HostOpt = "127.0.0.1",
     except StoreError as e:
         fail(str(e))
     gh = GraphHome(root)
-    app = create_app(lambda: KnowledgeBase.from_home(gh), graph, preload=True,
+    served = graph.snapshot.name if isinstance(graph, SnapshotStore) else None  # the KB reads the same snapshot
+    app = create_app(lambda: KnowledgeBase.from_home(gh, snapshot=served), graph, preload=True,
                      limits=ApiLimits(max_body_bytes=max_body),
                      sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows))
     err.print(f"failgraph API on http://{host}:{port} (docs: /docs, SPARQL: /sparql); graph home {root}",

@@ -1,7 +1,8 @@
 """What the app loads once per process: the graph store, the knowledge base and the SPARQL query service.
 
 Resources are cached with ``st.cache_resource`` keyed by the home directory and the published snapshot's name, so a
-rebuild (``failgraph build``) is picked up on the next page load without restarting the app.
+rebuild (``failgraph build``) is picked up on the next page load without restarting the app; each cached store pins
+its snapshot, so a rebuild never removes the files under a page that still uses it.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def snapshot_of(home: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _store(home: str, snapshot: str) -> GraphStore:
-    return open_store(GraphHome(home))
+    return open_store(GraphHome(home), snapshot)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _knowledge(home: str, snapshot: str) -> KnowledgeBase:
-    return KnowledgeBase.from_home(GraphHome(home))
+    return KnowledgeBase.from_home(GraphHome(home), snapshot=snapshot)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

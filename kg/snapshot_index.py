@@ -1,0 +1,33 @@
+"""The text index (embeddings, faiss and BM25 over the past failures' texts) persisted inside a graph snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .corpus import Corpus, load_corpus
+from .embed import Embedder
+from .store import GraphStore
+from .vectors import TextIndex
+
+#: The snapshot's sub-directory holding the text index.
+INDEX_DIR = "vectors"
+
+
+def index_inputs(corpus: Corpus) -> tuple[list[str], list[str]]:
+    """The ids and texts the text index is built from (the same at build time and when loading)."""
+    return [f.key for f in corpus.failures], [f.index_text for f in corpus.failures]
+
+
+def index_snapshot(store: GraphStore, snapshot: Path, embedder: Embedder, *,
+                   show_progress: bool = False) -> TextIndex | None:
+    """Embed the store's past failures and save the text index into ``snapshot`` (before it is published); None when
+    no past failure has text (a graph of labels only)."""
+    ids, texts = index_inputs(load_corpus(store))
+    if not ids:
+        return None
+    index = TextIndex.build(ids, texts, embedder, show_progress=show_progress)
+    index.save(snapshot / INDEX_DIR)
+    return index
+
+
+__all__ = ["INDEX_DIR", "index_inputs", "index_snapshot"]
