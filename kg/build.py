@@ -14,6 +14,7 @@ from ..ingest.cases import Case
 from ..ingest.records import FailureRecord, IssueDocument
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, now_iso
 from .mapping import NTRIPLES, SignatureFn, case_quads, document_quads, nquad_lines, ontology_quads, record_quads
+from .sparql_text import QueryPolicy
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
 
@@ -198,11 +199,11 @@ def load_store(directory: Path, nquads: Path) -> None:
         store.close()
 
 
-def open_store(home: GraphHome) -> OxigraphStore:
+def open_store(home: GraphHome, *, policy: QueryPolicy | None = None) -> OxigraphStore:
     """The published graph of ``home``, opened read-only (refused, with a hint to rebuild, if its layout is older
-    than this failgraph's)."""
+    than this failgraph's); ``policy`` says which SPARQL SERVICE endpoints its queries may call (default: none)."""
     home.manifest()
-    return OxigraphStore(home.current() / STORE_DIR, read_only=True)
+    return OxigraphStore(home.current() / STORE_DIR, read_only=True, policy=policy)
 
 
 __all__ = ["BuildError", "BuildReport", "GraphInputs", "STORE_DIR", "all_nquad_lines", "all_quads", "build_graph",
