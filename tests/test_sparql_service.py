@@ -81,7 +81,7 @@ def attacks(url: str) -> list[str]:
         # an escaped quote inside a prefixed name is not the start of a string
         f"PREFIX ex: <http://e/> SELECT * WHERE {{ OPTIONAL {{ ?a ex:p\\' ?o }} SERVICE <{url}> {{ ?s ?p ?x }} "
         f"FILTER(?o != \"x'\") }}",
-        f"SELECT * WHERE {{ ?a ?b ?c FILTER(?a<?b)SERVICE?x#>\n{{ ?s ?p ?o }} }}",
+        "SELECT * WHERE { ?a ?b ?c FILTER(?a<?b)SERVICE?x#>\n{ ?s ?p ?o } }",
     ]
 
 
