@@ -428,6 +428,8 @@ def sparql_router(service: QueryService, path: str = "/sparql", endpoint: Endpoi
         return Response(service_description(endpoint.url, service.limits, fmt), media_type=content_type(fmt),
                         headers={"Vary": "Accept"})
 
+    # `/sparql/` is served too (the W3C tests' path): no redirect, whose Location would come from the Host header
+    @router.get(path + "/", include_in_schema=False)
     @router.get(path, responses=_RESPONSES, summary="SPARQL query (GET); without a query: the service description")
     async def sparql_get(request: Request,
                          query: str | None = Query(None, description="SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, "
@@ -444,6 +446,7 @@ def sparql_router(service: QueryService, path: str = "/sparql", endpoint: Endpoi
             return describe(request)
         return await answer(request, queries, params)
 
+    @router.post(path + "/", include_in_schema=False)
     @router.post(path, responses=_RESPONSES, summary="SPARQL query (POST form-encoded or application/sparql-query)",
                  openapi_extra={"requestBody": {"content": {
                      "application/sparql-query": {"schema": {"type": "string"}},

@@ -161,6 +161,16 @@ def test_query_get(client):
     assert boolean(client.get(f"/sparql?query=ASK%20%7B%7D&default-graph-uri={enc(d(0))}")) is True
 
 
+def test_the_w3c_path_with_a_trailing_slash_answers_without_a_redirect(client):
+    """The suite's requests go to /sparql/; a redirect would take its Location from the request's Host header."""
+    r = client.get(f"/sparql/?query=ASK%20%7B%7D&default-graph-uri={enc(d(0))}", headers={"host": "attacker.example"},
+                   follow_redirects=False)
+    assert boolean(r) is True
+    r = client.post("/sparql/", content=b"ASK {}", headers={"content-type": "application/sparql-query"},
+                    follow_redirects=False)
+    assert boolean(r) is True
+
+
 def test_query_content_type_select(client):
     r = direct(client, f"?default-graph-uri={enc(d(0))}", "SELECT (1 AS ?value) {}")
     assert r.status_code == 200 and media(r) in TABULAR_TYPES
