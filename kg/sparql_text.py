@@ -9,7 +9,8 @@ One tokenizer serves every surface (the embedded and remote stores, the ``/sparq
 
 The tokenizer follows the SPARQL 1.1 grammar's terminals (strings with escapes, IRIs with ``\\uXXXX`` escapes,
 prefixed names with ``\\'``-style escapes, variables, comments). Keywords are case-insensitive and Oxigraph accepts
-them glued to the next token (``SERVICESILENT<…>``), so a word that *starts* with ``SERVICE`` counts. A ``<`` is
+them glued to the next token (``SERVICESILENT<…>``, ``SERVICE:x``), so a word or a prefixed name that *starts* with
+``SERVICE`` counts (a prefix named ``service…`` is refused with it). A ``<`` is
 either an IRI or the less-than operator; where reading it as an operator would turn a ``'`` or ``#`` inside the
 would-be IRI into a string or a comment, both readings are followed, so no reading can hide a ``SERVICE``.
 """
