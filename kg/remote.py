@@ -319,7 +319,10 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection,
 def _worker_entry() -> None:  # pragma: no cover - runs in the child process
     path, fd_in, fd_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     policy = QueryPolicy.model_validate_json(sys.argv[4])
-    _worker_main(path, Connection(fd_in, writable=False), Connection(fd_out, readable=False), policy)
+    try:
+        _worker_main(path, Connection(fd_in, writable=False), Connection(fd_out, readable=False), policy)
+    except (BrokenPipeError, ConnectionResetError):  # the pool went away (e.g. the server stopped while starting it)
+        pass
 
 
 #: How long a new worker may take to import and open the store.

@@ -235,6 +235,27 @@ def test_timeout_in_thread_mode_on_an_in_memory_store(home):
         assert r.json()["boolean"] is True
 
 
+def test_a_worker_whose_pool_went_away_exits_quietly(store):
+    """A server stopping while it starts a query worker closes the pipes first: the worker leaves without a
+    traceback on the server's stderr."""
+    import os
+    import subprocess
+    import sys
+
+    from failgraph.kg.sparql_text import QueryPolicy
+
+    p2c_r, p2c_w = os.pipe()
+    c2p_r, c2p_w = os.pipe()
+    os.close(c2p_r)  # nobody will read the worker's "ready"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from failgraph.kg.remote import _worker_entry; _worker_entry()", str(store.path),
+         str(p2c_r), str(c2p_w), QueryPolicy().model_dump_json()],
+        pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    for fd in (p2c_r, p2c_w, c2p_w):
+        os.close(fd)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
 # ---------------------------------------------------------------------------------------------- standard clients
 @pytest.fixture(scope="module")
 def served(store):
