@@ -39,7 +39,7 @@ from .diagnose import diagnose, similar
 from .knowledge import KnowledgeBase
 from .models import Diagnosis, ReportRequest, SimilarFailure
 from .report import ReportError
-from .sparql_protocol import ErrorResponse, QueryLimits, QueryService, sparql_router
+from .sparql_protocol import EndpointSettings, ErrorResponse, QueryLimits, QueryService, sparql_router
 
 log = logging.getLogger("failgraph.api")
 
@@ -352,10 +352,17 @@ class LazyKnowledgeBase:
 
 
 # ---------------------------------------------------------------------------------------------- body size limit
+def too_large_detail(path: str, limit: int, sparql_path: str = "/sparql") -> str:
+    """The 413 message for a request to ``path``: about the query on the SPARQL endpoint, about the report elsewhere."""
+    if path == sparql_path or path.startswith(sparql_path + "/"):
+        return f"the request body is larger than {limit:,} bytes; shorten the SPARQL query"
+    return (f"the request body is larger than {limit:,} bytes; send a shorter report "
+            f"(the head and the tail of a long log are what matter)")
+
+
 class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int):
-        super().__init__(413, f"the request body is larger than {limit:,} bytes; send a shorter report "
-                              f"(the head and the tail of a long log are what matter)")
+    def __init__(self, limit: int, path: str = ""):
+        super().__init__(413, too_large_detail(path, limit))
 
 
 class BodyLimitMiddleware:
@@ -375,7 +382,8 @@ class BodyLimitMiddleware:
                 except ValueError:
                     return await _send_json(send, 400, ErrorResponse(detail="invalid Content-Length header"))
                 if too_big:
-                    return await _send_json(send, 413, ErrorResponse(detail=BodyTooLarge(self.max_bytes).detail))
+                    detail = BodyTooLarge(self.max_bytes, scope.get("path", "")).detail
+                    return await _send_json(send, 413, ErrorResponse(detail=detail))
         seen = 0
 
         async def limited_receive():
@@ -384,7 +392,7 @@ class BodyLimitMiddleware:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                    raise BodyTooLarge(self.max_bytes, scope.get("path", ""))
             return msg
 
         await self.app(scope, limited_receive, send)
@@ -412,15 +420,17 @@ def _loc(loc) -> list[str | int]:
 
 def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, store: GraphStore | None = None, *,
                limits: ApiLimits | None = None, sparql: QueryLimits | None = None,
-               preload: bool = False) -> FastAPI:
+               endpoint: EndpointSettings | None = None, preload: bool = False) -> FastAPI:
     """The failgraph HTTP API over a knowledge base (or a factory that loads one) and a graph store.
 
     ``preload`` starts loading the knowledge base (and the SPARQL workers) when the server starts instead of on the
-    first request. Without a store, ``/v1/issues`` and ``/sparql`` answer 503.
+    first request. Without a store, ``/v1/issues`` and ``/sparql`` answer 503. ``endpoint`` is where ``/sparql`` is
+    published (its service description and the base IRI of queries); SPARQL SERVICE calls follow the store's policy.
     """
     limits = limits or ApiLimits()
+    endpoint = endpoint or EndpointSettings()
     knowledge = LazyKnowledgeBase(kb, with_batching if limits.batch_inference else (lambda k: k))
-    service = QueryService(store, sparql) if store is not None else None
+    service = QueryService(store, sparql, base_iri=endpoint.url) if store is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -534,7 +544,7 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
         return facts
 
     if service is not None:
-        app.include_router(sparql_router(service))
+        app.include_router(sparql_router(service, endpoint=endpoint))
     else:
         @app.api_route("/sparql", methods=["GET", "POST"], include_in_schema=False)
         def no_sparql():

@@ -9,20 +9,24 @@
 - Read-only: an ``update=`` parameter, an ``application/sparql-update`` body, and query text that is an update (any
   ``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR``, ``DROP``, ``CREATE``, ``ADD``, ``MOVE``, ``COPY`` or ``WITH`` keyword
   outside strings, IRIs and comments) are refused with 403 before any store sees them.
+- No outbound requests: a query with ``SERVICE`` is refused with 400 before any connection is made, unless it calls,
+  by absolute IRI, an endpoint the operator allow-listed (:class:`~failgraph.kg.sparql_text.QueryPolicy`).
 - Each query runs under a time limit (503 when it is exceeded; on an on-disk snapshot the query runs in a worker
   process that is killed, elsewhere in a thread whose result is abandoned) and a row cap: a capped result carries the
   header ``X-Failgraph-Truncated: true``.
-- The default graph is the union of all named graphs (``sd:UnionDefaultGraph``); ``default-graph-uri`` and
-  ``named-graph-uri`` are not supported (use ``GRAPH`` in the query).
+- The default graph is the union of all named graphs (``sd:UnionDefaultGraph``) unless the query names its dataset
+  (``FROM`` / ``FROM NAMED``) or the request does (``default-graph-uri`` / ``named-graph-uri``, several of each,
+  overriding the query's): then exactly that dataset.
+- Relative IRIs resolve against the endpoint's configured URL (:class:`EndpointSettings`), never the request's
+  ``Host`` header; the service description names the same URL.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from typing import Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
@@ -32,7 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..kg.remote import ProcessQueryPool, QueryBusy, QueryTimeout
 from ..kg.results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
-from ..kg.store import GraphStore, OxigraphStore, StoreError
+from ..kg.sparql_text import ALLOWED_SERVICES_ENV, update_keyword
+from ..kg.store import GraphStore, OxigraphStore, QueryDataset, ServiceRefused, StoreError, check_query
 from ..ontology.namespaces import PREFIXES
 
 TRUNCATED_HEADER = "X-Failgraph-Truncated"
@@ -61,6 +66,26 @@ class QueryLimits(BaseModel):
     workers: int = Field(default=2, ge=1, description="Queries that may run at once")
 
 
+class EndpointSettings(BaseModel):
+    """Where the endpoint is published: the service description's ``sd:endpoint`` and the base IRI of queries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str = Field(default="http://127.0.0.1:8000/sparql",
+                     description="The public URL of /sparql (`failgraph serve --public-url`, else the bound address)")
+
+    @classmethod
+    def for_server(cls, host: str, port: int, public_url: str | None = None, path: str = "/sparql") -> "EndpointSettings":
+        """``public_url`` when given, else ``http://HOST:PORT/sparql`` from the server's own bind address."""
+        if public_url:
+            parts = urlsplit(public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"not an http(s) URL: {public_url!r}")
+            return cls(url=public_url)
+        netloc = f"[{host}]" if ":" in host else host
+        return cls(url=f"http://{netloc}:{port}{path}")
+
+
 class ReadOnlyViolation(StoreError):
     """An attempt to change the graph through the read-only endpoint."""
 
@@ -70,30 +95,6 @@ class QueryTooLarge(StoreError):
 
 
 # ---------------------------------------------------------------------------------------------- read-only guard
-_NEUTRAL = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
-    r"|'(?:[^'\\\n\r]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'  # IRIs
-    r"|#[^\n\r]*",  # comments
-    re.DOTALL)
-_UPDATE_WORD = re.compile(r"(?<![\w?$:\-.])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)(?![\w:\-])",
-                          re.IGNORECASE)
-
-
-def update_keyword(text: str) -> str | None:
-    """The first SPARQL Update keyword of ``text`` outside strings, IRIs and comments (None for a pure query).
-
-    >>> update_keyword("SELECT * WHERE { ?s ?p 'DELETE' } # INSERT")
-    >>> update_keyword("PREFIX x: <http://e/> INSERT DATA { x:a x:b x:c }")
-    'INSERT'
-    >>> update_keyword("SELECT ?load WHERE { ?s <http://e/drop> ?load ; ex:clear 1 }")
-    """
-    m = _UPDATE_WORD.search(_NEUTRAL.sub(" ", text))
-    return m.group(1).upper() if m else None
-
-
 def check_read_only(text: str) -> None:
     word = update_keyword(text)
     if word:
@@ -109,25 +110,27 @@ class QueryOutcome(BaseModel):
 class QueryService:
     """Runs read-only queries against a store under the time limit and row cap of :class:`QueryLimits`."""
 
-    def __init__(self, store: GraphStore, limits: QueryLimits | None = None):
+    def __init__(self, store: GraphStore, limits: QueryLimits | None = None, *, base_iri: str | None = None):
         self.store = store
         self.limits = limits or QueryLimits()
+        self.base_iri = base_iri
         on_disk = isinstance(store, OxigraphStore) and store.path is not None
         mode = self.limits.isolation
         if mode == "process" and not on_disk:
             raise ValueError("process isolation needs an on-disk Oxigraph store")
         self.isolation = "process" if mode == "process" or (mode == "auto" and on_disk) else "thread"
-        self._pool = (ProcessQueryPool(store.path, workers=self.limits.workers, timeout=self.limits.timeout_s)
-                      if self.isolation == "process" else None)
+        self._pool = (ProcessQueryPool(store.path, workers=self.limits.workers, timeout=self.limits.timeout_s,
+                                       policy=store.policy) if self.isolation == "process" else None)
         self._slots = threading.BoundedSemaphore(self.limits.workers)
 
-    def run(self, text: str) -> QueryOutcome:
-        """Raises ReadOnlyViolation, QueryTimeout, QueryBusy or StoreError (a bad query)."""
+    def run(self, text: str, dataset: QueryDataset | None = None) -> QueryOutcome:
+        """Raises ReadOnlyViolation, ServiceRefused, QueryTimeout, QueryBusy or StoreError (a bad query)."""
         if len(text.encode("utf-8")) > self.limits.max_query_bytes:
             raise QueryTooLarge(f"the query is longer than {self.limits.max_query_bytes:,} bytes")
         check_read_only(text)
+        check_query(text, self.store.policy)  # before any worker or thread: the store checks again itself
         cap = self.limits.max_rows
-        res = self._run(text, cap + 1)
+        res = self._run(text, cap + 1, dataset)
         if isinstance(res, SelectResult):
             if len(res.rows) > cap:
                 res = SelectResult(variables=res.variables, rows=res.rows[:cap], truncated=True)
@@ -136,12 +139,12 @@ class QueryService:
             return QueryOutcome(result=GraphResult(triples=res.triples[:cap]), truncated=True)
         return QueryOutcome(result=res)
 
-    def _run(self, text: str, max_rows: int) -> QueryResult:
+    def _run(self, text: str, max_rows: int, dataset: QueryDataset | None = None) -> QueryResult:
         if self._pool is not None:
-            return self._pool.query(text, max_rows=max_rows)
-        return self._run_in_thread(text, max_rows)
+            return self._pool.query(text, max_rows=max_rows, dataset=dataset, base_iri=self.base_iri)
+        return self._run_in_thread(text, max_rows, dataset)
 
-    def _run_in_thread(self, text: str, max_rows: int) -> QueryResult:
+    def _run_in_thread(self, text: str, max_rows: int, dataset: QueryDataset | None = None) -> QueryResult:
         timeout = self.limits.timeout_s
         if not self._slots.acquire(timeout=timeout):
             raise QueryBusy("every query slot is busy; try again shortly")
@@ -150,7 +153,7 @@ class QueryService:
 
         def work():
             try:
-                box["result"] = self.store.query(text, max_rows=max_rows)
+                box["result"] = self.store.query(text, max_rows=max_rows, dataset=dataset, base_iri=self.base_iri)
             except BaseException as e:  # noqa: BLE001 - handed to the caller below
                 box["error"] = e
             finally:
@@ -310,8 +313,11 @@ def service_description(endpoint: str, limits: QueryLimits, fmt: str = "turtle")
          ox.Triple(svc, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
          ox.Triple(svc, ox.NamedNode("http://purl.org/dc/terms/description"), ox.Literal(
              f"failgraph's read-only SPARQL 1.1 Query endpoint. The default graph is the union of all named graphs "
-             f"(one per source). Queries stop after {limits.timeout_s:g} s (HTTP 503); results are capped at "
-             f"{limits.max_rows:,} rows, flagged by the header {TRUNCATED_HEADER}: true. SPARQL Update is refused.")),
+             f"(one per source) unless FROM / FROM NAMED or default-graph-uri / named-graph-uri name the dataset. "
+             f"Relative IRIs resolve against {ep.value}. Queries stop after {limits.timeout_s:g} s (HTTP 503); "
+             f"results are capped at {limits.max_rows:,} rows, flagged by the header {TRUNCATED_HEADER}: true. "
+             f"SPARQL Update is refused (403). SERVICE is refused (400): the endpoint makes no outbound requests, "
+             f"except to endpoints its operator allow-listed ({ALLOWED_SERVICES_ENV}).")),
          ox.Triple(svc, sd("defaultDataset"), ds), ox.Triple(ds, rdf_type, sd("Dataset")),
          ox.Triple(ds, sd("defaultGraph"), dg), ox.Triple(dg, rdf_type, sd("Graph"))]
     t += [ox.Triple(svc, sd("resultFormat"), ox.NamedNode(FORMATS_NS + iri)) for iri in FORMAT_IRIS.values()]
@@ -330,7 +336,7 @@ _RESPONSES = {
     200: {"description": "Query results in the negotiated format", "content": {
         m: {} for m in ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                         "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json"]}},
-    400: {"model": ErrorResponse, "description": "Malformed request or query"},
+    400: {"model": ErrorResponse, "description": "Malformed request or query, or a SERVICE call that is not allowed"},
     403: {"model": ErrorResponse, "description": "SPARQL Update refused (read-only endpoint)"},
     406: {"model": ErrorResponse, "description": "No acceptable result format"},
     413: {"model": ErrorResponse, "description": "Query too large"},
@@ -339,29 +345,60 @@ _RESPONSES = {
 }
 
 
-def sparql_router(service: QueryService, path: str = "/sparql") -> APIRouter:
-    """An APIRouter serving the SPARQL 1.1 Protocol at ``path`` through ``service``."""
+_DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+
+
+def protocol_dataset(params: dict[str, list[str]]) -> QueryDataset | None:
+    """The dataset a request names with ``default-graph-uri`` / ``named-graph-uri`` (None when it names none);
+    raises ValueError for a value that is not an absolute IRI."""
+    if not any(params.get(k) for k in _DATASET_PARAMS):
+        return None
+    for k in _DATASET_PARAMS:
+        for iri in params.get(k, []):
+            try:
+                ox.NamedNode(iri)
+            except ValueError:
+                raise ValueError(f"{k} must be an absolute IRI") from None
+    return QueryDataset(default_graphs=tuple(params.get("default-graph-uri", [])),
+                        named_graphs=tuple(params.get("named-graph-uri", [])))
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        k, _, v = part.partition("=")
+        if k.strip().lower() == "charset":
+            return v.strip().strip('"').lower()
+    return None
+
+
+def sparql_router(service: QueryService, path: str = "/sparql", endpoint: EndpointSettings | None = None) -> APIRouter:
+    """An APIRouter serving the SPARQL 1.1 Protocol at ``path`` through ``service``; ``endpoint`` is where it is
+    published (the service description's ``sd:endpoint``; never taken from a request)."""
     router = APIRouter(tags=["SPARQL"])
+    endpoint = endpoint or EndpointSettings()
 
     async def answer(request: Request, queries: list[str], extra: dict[str, list[str]]) -> Response:
         if "update" in extra:
             return error(403, _READ_ONLY)
-        if extra.get("default-graph-uri") or extra.get("named-graph-uri"):
-            return error(400, "default-graph-uri and named-graph-uri are not supported: the default graph is the "
-                              "union of all named graphs; use GRAPH (or FROM) in the query instead")
         if len(queries) > 1:
             return error(400, "give exactly one query parameter")
         text = queries[0]
         if not text.strip():
             return error(400, "the query is empty")
         try:
+            dataset = protocol_dataset(extra)
+        except ValueError as e:
+            return error(400, str(e))
+        try:
             check_read_only(text)
         except ReadOnlyViolation as e:
             return error(403, str(e))
         try:
-            outcome = await run_in_threadpool(service.run, text)
+            outcome = await run_in_threadpool(service.run, text, dataset)
         except ReadOnlyViolation as e:
             return error(403, str(e))
+        except ServiceRefused as e:
+            return error(400, str(e))
         except QueryTimeout as e:
             return error(503, f"{e}; narrow the query or add a LIMIT", {"Retry-After": "5"})
         except QueryBusy as e:
@@ -388,14 +425,19 @@ def sparql_router(service: QueryService, path: str = "/sparql") -> APIRouter:
             fmt = negotiate(request.headers.get("accept"), GRAPH_TYPES)
         except NotAcceptable:
             fmt = "turtle"
-        endpoint = str(request.url.replace(query="", fragment=""))
-        return Response(service_description(endpoint, service.limits, fmt), media_type=content_type(fmt),
+        return Response(service_description(endpoint.url, service.limits, fmt), media_type=content_type(fmt),
                         headers={"Vary": "Accept"})
 
+    # `/sparql/` is served too (the W3C tests' path): no redirect, whose Location would come from the Host header
+    @router.get(path + "/", include_in_schema=False)
     @router.get(path, responses=_RESPONSES, summary="SPARQL query (GET); without a query: the service description")
     async def sparql_get(request: Request,
                          query: str | None = Query(None, description="SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, "
-                                                                      "DESCRIBE)")):
+                                                                      "DESCRIBE)"),
+                         default_graph_uri: list[str] = Query([], alias="default-graph-uri",
+                                                              description="Graphs merged into the default graph"),
+                         named_graph_uri: list[str] = Query([], alias="named-graph-uri",
+                                                            description="The named graphs GRAPH can reach")):
         params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
         if "update" in params:
             return error(403, _READ_ONLY)
@@ -404,19 +446,27 @@ def sparql_router(service: QueryService, path: str = "/sparql") -> APIRouter:
             return describe(request)
         return await answer(request, queries, params)
 
+    @router.post(path + "/", include_in_schema=False)
     @router.post(path, responses=_RESPONSES, summary="SPARQL query (POST form-encoded or application/sparql-query)",
                  openapi_extra={"requestBody": {"content": {
                      "application/sparql-query": {"schema": {"type": "string"}},
                      "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
-                         "query": {"type": "string"}}, "required": ["query"]}}}}})
+                         "query": {"type": "string"},
+                         "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                         "named-graph-uri": {"type": "array", "items": {"type": "string"}}},
+                         "required": ["query"]}}}}})
     async def sparql_post(request: Request):
         params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        raw_type = request.headers.get("content-type", "")
+        ctype = raw_type.split(";")[0].strip().lower()
         if ctype == "application/sparql-update" or "update" in params:
             return error(403, _READ_ONLY)
         body = await request.body()
         if len(body) > service.limits.max_query_bytes:
-            return error(413, f"the request body is larger than {service.limits.max_query_bytes:,} bytes")
+            return error(413, f"the query is larger than {service.limits.max_query_bytes:,} bytes; shorten it")
+        charset = _charset(raw_type)
+        if charset not in (None, "utf-8", "utf8") or body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return error(400, "the request body must be UTF-8 text")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -440,6 +490,6 @@ def sparql_router(service: QueryService, path: str = "/sparql") -> APIRouter:
     return router
 
 
-__all__ = ["ErrorResponse", "QueryLimits", "QueryOutcome", "QueryService", "QueryTooLarge", "ReadOnlyViolation",
+__all__ = ["EndpointSettings", "ErrorResponse", "QueryLimits", "QueryOutcome", "QueryService", "QueryTooLarge", "ReadOnlyViolation",
            "TRUNCATED_HEADER", "check_read_only", "negotiate", "parse_accept", "serialize_result", "service_description", "sparql_router",
-           "update_keyword"]
+           "protocol_dataset", "update_keyword"]

@@ -15,6 +15,7 @@ from ..ingest.records import FailureRecord, IssueDocument
 from .embed import Embedder
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
 from .mapping import NTRIPLES, SignatureFn, case_quads, document_quads, nquad_lines, ontology_quads, record_quads
+from .sparql_text import QueryPolicy
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
 
@@ -240,8 +241,8 @@ def load_store(directory: Path, nquads: Path) -> None:
 class SnapshotStore(OxigraphStore):
     """A published snapshot's store, opened read-only and pinned (no rebuild removes it) until closed."""
 
-    def __init__(self, pin: SnapshotPin, manifest: Manifest):
-        super().__init__(pin.path / STORE_DIR, read_only=True)
+    def __init__(self, pin: SnapshotPin, manifest: Manifest, *, policy: QueryPolicy | None = None):
+        super().__init__(pin.path / STORE_DIR, read_only=True, policy=policy)
         self.pin = pin
         self.snapshot = SnapshotInfo(name=pin.name, created=manifest.created)
 
@@ -256,14 +257,15 @@ class SnapshotStore(OxigraphStore):
             self.pin.release()
 
 
-def open_store(home: GraphHome, snapshot: str | None = None) -> SnapshotStore:
+def open_store(home: GraphHome, snapshot: str | None = None, *, policy: QueryPolicy | None = None) -> SnapshotStore:
     """The published graph of ``home`` (or its snapshot called ``snapshot``), opened read-only and pinned until
     closed (refused, with a hint to rebuild, if its layout is older than this failgraph's). Unpinned old snapshots
-    are removed on the way, unless a build is running."""
+    are removed on the way, unless a build is running. ``policy`` says which SPARQL SERVICE endpoints its queries may
+    call (default: none)."""
     pin = home.pin(snapshot)
     try:
         manifest = home.manifest(pin.path)
-        store = SnapshotStore(pin, manifest)
+        store = SnapshotStore(pin, manifest, policy=policy)
     except BaseException:
         pin.release()
         raise

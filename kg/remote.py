@@ -36,15 +36,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
 
 from .home import GraphHome
 from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
-from .store import (EXPORT_FORMATS, GraphStore, OxigraphStore, Quad, StoreError, _from_ox, export_via_rdflib_or_ox,
-                    nt_term)
+from .sparql_text import QueryPolicy, has_dataset_clause
+from .store import (EXPORT_FORMATS, GraphStore, OxigraphStore, Quad, QueryDataset, StoreError, _from_ox, check_query,
+                    export_via_rdflib_or_ox, nt_term)
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -162,18 +163,35 @@ class SparqlEndpointStore(GraphStore):
     endpoint-specific switches such as Oxigraph's ``union-default-graph`` travel with every request."""
 
     def __init__(self, query_url: str, *, graph_store_url: str | None = None, timeout: float = 60.0,
-                 headers: dict[str, str] | None = None, client: httpx.Client | None = None):
+                 headers: dict[str, str] | None = None, client: httpx.Client | None = None,
+                 policy: QueryPolicy | None = None):
         if not query_url.startswith(("http://", "https://")):
             raise StoreError(f"not an http(s) SPARQL endpoint URL: {query_url!r}")
         self.query_url = query_url
+        self.policy = policy or QueryPolicy()
         self.graph_store_url = graph_store_url
         self._client = client or httpx.Client(timeout=timeout, headers=headers or {}, follow_redirects=True)
         self._own_client = client is None
 
     # -- queries
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def _url_for(self, sparql: str, dataset: QueryDataset | None) -> str:
+        """The query URL; a query with its own dataset (FROM, or ``dataset``) goes without Oxigraph's
+        ``union-default-graph`` switch, which would override it, and ``dataset`` travels as Protocol parameters."""
+        if dataset is None and not has_dataset_clause(sparql):
+            return self.query_url
+        parts = urlsplit(self.query_url)
+        params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "union-default-graph"]
+        if dataset is not None:
+            params += [("default-graph-uri", g) for g in dataset.default_graphs]
+            params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), parts.fragment))
+
+    def query(self, sparql: str, *, max_rows: int | None = None, dataset: QueryDataset | None = None,
+              base_iri: str | None = None) -> QueryResult:
+        """``base_iri`` is not sent: the endpoint resolves relative IRIs against its own base."""
+        check_query(sparql, self.policy)  # the endpoint would follow SERVICE from its own network
         try:
-            r = self._client.post(self.query_url, content=sparql.encode("utf-8"),
+            r = self._client.post(self._url_for(sparql, dataset), content=sparql.encode("utf-8"),
                                   headers={"Content-Type": "application/sparql-query; charset=utf-8",
                                            "Accept": QUERY_ACCEPT})
         except httpx.HTTPError as e:
@@ -245,7 +263,7 @@ class SparqlEndpointStore(GraphStore):
         return f"SparqlEndpointStore({self.query_url!r})"
 
 
-def connect(store_url_or_home: str | Path | None = None, **kw) -> GraphStore:
+def connect(store_url_or_home: str | Path | None = None, *, policy: QueryPolicy | None = None, **kw) -> GraphStore:
     """A store from a URL or a graph home.
 
     ``sparql+http://host:port/path[?params]`` or ``sparql+https://…`` gives a :class:`SparqlEndpointStore` for
@@ -256,13 +274,13 @@ def connect(store_url_or_home: str | Path | None = None, **kw) -> GraphStore:
     if isinstance(store_url_or_home, str) and store_url_or_home.startswith(SCHEMES):
         url = store_url_or_home[len("sparql+"):]
         kw.setdefault("graph_store_url", graph_store_url_for(url))
-        return SparqlEndpointStore(url, **kw)
+        return SparqlEndpointStore(url, policy=policy, **kw)
     if isinstance(store_url_or_home, str) and store_url_or_home.startswith(("http://", "https://")):
         raise StoreError(f"{store_url_or_home!r} is a web address, not a graph home: write a SPARQL endpoint as "
                          f"sparql+{store_url_or_home}")
     from .build import open_store  # late: build pulls in the mapping and validation modules
 
-    return open_store(GraphHome(store_url_or_home))
+    return open_store(GraphHome(store_url_or_home), policy=policy)
 
 
 # ---------------------------------------------------------------------------------------------- worker processes
@@ -278,9 +296,10 @@ class WorkerUnavailable(QueryBusy):
     """No query worker could be started (e.g. the store cannot be opened): the service cannot answer now."""
 
 
-def _worker_main(path: str, conn_in: Connection, conn_out: Connection) -> None:  # pragma: no cover - child
+def _worker_main(path: str, conn_in: Connection, conn_out: Connection,
+                 policy: QueryPolicy | None = None) -> None:  # pragma: no cover - child
     try:
-        store = OxigraphStore(path, read_only=True)
+        store = OxigraphStore(path, read_only=True, policy=policy)
     except Exception as e:  # noqa: BLE001 - the detail (with paths) goes to the server's log, not to clients
         print(f"failgraph query worker: cannot open the graph store {path}: {e}", file=sys.stderr, flush=True)
         conn_out.send(("error", "cannot open the graph store"))
@@ -293,9 +312,9 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection) -> None: 
             return
         if msg is None:
             return
-        text, max_rows = msg
+        text, max_rows, dataset, base_iri = msg
         try:
-            conn_out.send(("ok", store.query(text, max_rows=max_rows)))
+            conn_out.send(("ok", store.query(text, max_rows=max_rows, dataset=dataset, base_iri=base_iri)))
         except StoreError as e:
             conn_out.send(("error", str(e)))
         except Exception as e:  # noqa: BLE001 - reported as a failed query (no paths), never raised here
@@ -305,7 +324,11 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection) -> None: 
 
 def _worker_entry() -> None:  # pragma: no cover - runs in the child process
     path, fd_in, fd_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    _worker_main(path, Connection(fd_in, writable=False), Connection(fd_out, readable=False))
+    policy = QueryPolicy.model_validate_json(sys.argv[4])
+    try:
+        _worker_main(path, Connection(fd_in, writable=False), Connection(fd_out, readable=False), policy)
+    except (BrokenPipeError, ConnectionResetError):  # the pool went away (e.g. the server stopped while starting it)
+        pass
 
 
 #: How long a new worker may take to import and open the store.
@@ -316,13 +339,13 @@ class _Worker:
     """A child interpreter (``python -c``, not multiprocessing: nothing of the parent's ``__main__`` is re-run)
     talking over two pipes."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, policy: QueryPolicy):
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from failgraph.kg.remote import _worker_entry; _worker_entry()",
-                 path, str(p2c_r), str(c2p_w)],
+                 path, str(p2c_r), str(c2p_w), policy.model_dump_json()],
                 pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, close_fds=True)
         except OSError:
             for fd in (p2c_r, p2c_w, c2p_r, c2p_w):
@@ -362,8 +385,10 @@ class ProcessQueryPool:
     Workers are fresh interpreters started on first use (safe in a process that holds threads and torch); POSIX only.
     """
 
-    def __init__(self, path: str | Path, *, workers: int = 2, timeout: float = 10.0):
+    def __init__(self, path: str | Path, *, workers: int = 2, timeout: float = 10.0,
+                 policy: QueryPolicy | None = None):
         self.path = str(path)
+        self.policy = policy or QueryPolicy()
         self.timeout = timeout
         self.workers = workers
         self._idle: queue.Queue[_Worker | None] = queue.Queue()  # FIFO: warm_up and queries rotate through slots
@@ -373,8 +398,10 @@ class ProcessQueryPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def query(self, text: str, *, max_rows: int | None = None, timeout: float | None = None) -> QueryResult:
+    def query(self, text: str, *, max_rows: int | None = None, timeout: float | None = None,
+              dataset: QueryDataset | None = None, base_iri: str | None = None) -> QueryResult:
         timeout = self.timeout if timeout is None else timeout
+        check_query(text, self.policy)  # refused here already, and again by the worker's store
         try:
             w = self._idle.get(timeout=timeout)
         except queue.Empty:
@@ -382,7 +409,7 @@ class ProcessQueryPool:
         try:
             if w is None or not w.alive():
                 w = self._start()
-            w.to_child.send((text, max_rows))
+            w.to_child.send((text, max_rows, dataset, base_iri))
             if not w.from_child.poll(timeout):
                 self._discard(w)
                 w = None
@@ -418,7 +445,7 @@ class ProcessQueryPool:
     def _start(self) -> _Worker:
         if self._closed:
             raise StoreError("the query pool is closed")
-        w = _Worker(self.path)
+        w = _Worker(self.path, self.policy)
         with self._lock:
             self._all.add(w)
         return w

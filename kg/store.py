@@ -1,7 +1,11 @@
 """One small interface over the graph back ends: embedded Oxigraph (on disk or in memory) and rdflib in memory.
 
 Every store answers SPARQL with the default graph as the union of all named graphs (each source lives in its own
-named graph, so provenance stays queryable with ``GRAPH``).
+named graph, so provenance stays queryable with ``GRAPH``), unless the query names its dataset (``FROM`` /
+``FROM NAMED``) or the caller gives one (:class:`QueryDataset`, the Protocol's ``default-graph-uri`` /
+``named-graph-uri``): then exactly that dataset, as SPARQL 1.1 defines it. No store follows ``SERVICE`` to an
+endpoint its :class:`~failgraph.kg.sparql_text.QueryPolicy` does not allow (the default allows none), and none
+dereferences ``FROM`` IRIs: queries read the local graph only.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
+from pydantic import BaseModel, ConfigDict, Field
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import BNode, Literal, URIRef
 
 from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult, literal_python
+from .sparql_text import QueryPolicy, has_dataset_clause, service_violation
 
 #: A quad of rdflib terms: subject, predicate, object, named graph.
 Quad = tuple[URIRef | BNode, URIRef, URIRef | BNode | Literal, URIRef]
@@ -28,6 +37,27 @@ class StoreError(Exception):
     """A query or load the store refused."""
 
 
+class ServiceRefused(StoreError):
+    """A query that would call a SPARQL SERVICE the policy does not allow (refused before any connection)."""
+
+
+class QueryDataset(BaseModel):
+    """An RDF dataset given with a query (the Protocol's ``default-graph-uri`` / ``named-graph-uri``): it replaces
+    any ``FROM`` / ``FROM NAMED`` of the query; graphs not listed are out of the query's reach."""
+
+    model_config = ConfigDict(frozen=True)
+
+    default_graphs: tuple[str, ...] = Field(default=(), description="Graphs merged into the default graph")
+    named_graphs: tuple[str, ...] = Field(default=(), description="The graphs GRAPH can reach")
+
+
+def check_query(sparql: str, policy: QueryPolicy | None) -> None:
+    """Raise :class:`ServiceRefused` when the query calls a SERVICE the policy does not allow."""
+    why = service_violation(sparql, policy)
+    if why:
+        raise ServiceRefused(why)
+
+
 class GraphStore(ABC):
     """What failgraph needs from a graph store."""
 
@@ -35,9 +65,15 @@ class GraphStore(ABC):
     def add_quads(self, quads: Iterable[Quad]) -> int:
         """Add quads; returns how many were given."""
 
+    #: What queries may do beyond reading this store (SERVICE endpoints allowed); stores refuse SERVICE by default.
+    policy: QueryPolicy = QueryPolicy()
+
     @abstractmethod
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
-        """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE) over the union of all graphs."""
+    def query(self, sparql: str, *, max_rows: int | None = None, dataset: QueryDataset | None = None,
+              base_iri: str | None = None) -> QueryResult:
+        """Run a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE) over the union of all graphs, or over the
+        query's own dataset (FROM / FROM NAMED), or over ``dataset`` when given; relative IRIs resolve against
+        ``base_iri`` (refused without one). Raises :class:`ServiceRefused` for a SERVICE the policy does not allow."""
 
     def select_rows(self, sparql: str) -> Iterator[dict]:
         """The rows of a SELECT query as dicts of plain Python values (``None`` when unbound), like
@@ -144,9 +180,10 @@ def _ox_python(t):
 class OxigraphStore(GraphStore):
     """Embedded Oxigraph: persistent when given a directory, in memory otherwise."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False, policy: QueryPolicy | None = None):
         self.path = Path(path) if path else None
         self.read_only = read_only
+        self.policy = policy or QueryPolicy()
         if self.path is None:
             self._store = ox.Store()
         elif read_only:
@@ -175,11 +212,26 @@ class OxigraphStore(GraphStore):
         """Bulk-load an N-Quads file (``lenient`` skips IRI validation: for files failgraph wrote itself)."""
         self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=lenient)
 
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def _query(self, sparql: str, dataset: QueryDataset | None = None, base_iri: str | None = None):
+        check_query(sparql, self.policy)
+        kw: dict = {}
+        if dataset is not None:
+            kw["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+            kw["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+        elif not has_dataset_clause(sparql):  # FROM / FROM NAMED: Oxigraph builds the query's own dataset
+            kw["use_default_graph_as_union"] = True
+        if base_iri:
+            kw["base_iri"] = base_iri
         try:
-            res = self._store.query(sparql, use_default_graph_as_union=True)
+            return self._store.query(sparql, **kw)
         except SyntaxError as e:
             raise StoreError(f"SPARQL syntax error: {e}") from e
+        except ValueError as e:  # a malformed graph or base IRI
+            raise StoreError(f"SPARQL error: {e}") from e
+
+    def query(self, sparql: str, *, max_rows: int | None = None, dataset: QueryDataset | None = None,
+              base_iri: str | None = None) -> QueryResult:
+        res = self._query(sparql, dataset, base_iri)
         if isinstance(res, ox.QueryBoolean):
             return AskResult(value=bool(res))
         if isinstance(res, ox.QuerySolutions):
@@ -200,10 +252,7 @@ class OxigraphStore(GraphStore):
         return GraphResult(triples=triples)
 
     def select_rows(self, sparql: str) -> Iterator[dict]:
-        try:
-            res = self._store.query(sparql, use_default_graph_as_union=True)
-        except SyntaxError as e:
-            raise StoreError(f"SPARQL syntax error: {e}") from e
+        res = self._query(sparql)
         if not isinstance(res, ox.QuerySolutions):
             raise StoreError("select_rows needs a SELECT query")
         variables = [v.value for v in res.variables]
@@ -270,11 +319,27 @@ def _from_rdflib(t) -> RDFTerm:
     raise TypeError(f"not an RDF term: {t!r}")
 
 
+def _check_rdflib_services(node, policy: QueryPolicy) -> None:
+    """Refuse a SERVICE in rdflib's parsed algebra that the policy does not allow (a second check on what rdflib
+    itself will run)."""
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            term = node.get("term")
+            if not isinstance(term, URIRef) or str(term) not in policy.allowed_services:
+                raise ServiceRefused("SPARQL SERVICE is refused for an endpoint the operator did not allow")
+        for v in node.values():
+            _check_rdflib_services(v, policy)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _check_rdflib_services(v, policy)
+
+
 class RdflibStore(GraphStore):
     """rdflib's default in-memory store (a Dataset whose default graph is the union): tests and comparisons."""
 
-    def __init__(self):
+    def __init__(self, *, policy: QueryPolicy | None = None):
         self.dataset = rdflib.Dataset(default_union=True)
+        self.policy = policy or QueryPolicy()
 
     def add_quads(self, quads: Iterable[Quad]) -> int:
         n = 0
@@ -287,13 +352,25 @@ class RdflibStore(GraphStore):
             n += 1
         return n
 
-    def query(self, sparql: str, *, max_rows: int | None = None) -> QueryResult:
+    def query(self, sparql: str, *, max_rows: int | None = None, dataset: QueryDataset | None = None,
+              base_iri: str | None = None) -> QueryResult:
+        check_query(sparql, self.policy)
         try:
             with warnings.catch_warnings():  # rdflib 7 warns on every union-graph lookup inside its engine
                 warnings.simplefilter("ignore", DeprecationWarning)
-                res = self.dataset.query(sparql)
+                prepared = translateQuery(parseQuery(sparql), base=base_iri)
+                _check_rdflib_services(prepared.algebra, self.policy)  # rdflib decodes \u escapes everywhere
+                clause = prepared.algebra.get("datasetClause") or []
+                if dataset is None and clause:
+                    dataset = QueryDataset(
+                        default_graphs=tuple(str(d.default) for d in clause if d.get("default") is not None),
+                        named_graphs=tuple(str(d.named) for d in clause if d.get("named") is not None))
+                prepared.algebra["datasetClause"] = None  # rdflib would fetch FROM IRIs it does not hold
+                res = (self.dataset if dataset is None else self._dataset_of(dataset)).query(prepared)
                 if res.type == "SELECT":
                     res.bindings  # evaluate inside the filter
+        except StoreError:
+            raise
         except Exception as e:  # rdflib raises pyparsing errors for syntax problems
             raise StoreError(f"SPARQL error: {e}") from e
         if res.type == "ASK":
@@ -309,6 +386,18 @@ class RdflibStore(GraphStore):
                 rows.append({str(k): _from_rdflib(v) for k, v in b.items() if v is not None})
             return SelectResult(variables=variables, rows=rows, truncated=truncated)
         return GraphResult(triples=[tuple(_from_rdflib(x) for x in t) for t in res.graph][: max_rows or None])
+
+    def _dataset_of(self, dataset: QueryDataset) -> rdflib.Dataset:
+        """A copy of the listed graphs: the default graph their merge, the named graphs only those listed."""
+        out = rdflib.Dataset(default_union=False)
+        for g in dataset.default_graphs:
+            for t in self.dataset.get_context(URIRef(g)).triples((None, None, None)):
+                out.default_context.add(t)
+        for g in dataset.named_graphs:
+            named = out.graph(URIRef(g))
+            for t in self.dataset.get_context(URIRef(g)).triples((None, None, None)):
+                named.add(t)
+        return out
 
     def __len__(self) -> int:
         return sum(1 for _ in self.dataset.quads((None, None, None, None)))
@@ -328,5 +417,5 @@ class RdflibStore(GraphStore):
         os.replace(tmp, path)
 
 
-__all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "RdflibStore", "StoreError", "nquad_line",
-           "nt_literal", "nt_term"]
+__all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "QueryDataset", "RdflibStore", "ServiceRefused",
+           "StoreError", "check_query", "nquad_line", "nt_literal", "nt_term"]

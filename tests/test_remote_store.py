@@ -152,6 +152,21 @@ def test_without_the_union_default_graph_the_default_graph_is_empty(server, remo
         plain.close()
 
 
+def test_from_and_a_given_dataset_reach_the_server(remote, embedded):
+    """The per-request union switch would override FROM: a query with its own dataset goes without it, and a
+    dataset given to the store travels as default-graph-uri / named-graph-uri."""
+    from failgraph.kg.store import QueryDataset
+
+    graph = "https://w3id.org/failgraph/id/graph/ontology"
+    from_q = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> WHERE {{ ?s ?p ?o }}"
+    n = int(embedded.query(from_q).records()[0]["n"])
+    assert 0 < n < int(embedded.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").records()[0]["n"])
+    assert int(remote.query(from_q).records()[0]["n"]) == n
+    given = QueryDataset(default_graphs=(graph,))
+    assert int(remote.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", dataset=given).records()[0]["n"]) == n
+    assert remote.query(f"ASK FROM <http://example.org/none> {{ ?s ?p ?o }}").value is False
+
+
 def test_a_server_started_with_union_default_graph(tmp_path, inputs, embedded):
     from failgraph.ingest.extract import error_signature
     from failgraph.kg.build import populate

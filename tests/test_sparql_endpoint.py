@@ -134,8 +134,8 @@ def test_not_acceptable_and_bad_requests(client):
     assert r.status_code == 400 and "query" in r.json()["detail"]
     r = client.get("/sparql", params=[("query", ASK), ("query", ASK)])
     assert r.status_code == 400
-    r = client.get("/sparql", params={"query": ASK, "default-graph-uri": "http://x/g"})
-    assert r.status_code == 400 and "union" in r.json()["detail"]
+    r = client.get("/sparql", params={"query": ASK, "default-graph-uri": "not an iri"})
+    assert r.status_code == 400 and "default-graph-uri" in r.json()["detail"]
     r = client.post("/sparql", content=b"\xff\xfe", headers={"content-type": "application/sparql-query"})
     assert r.status_code == 400 and "UTF-8" in r.json()["detail"]
     r = client.post("/sparql", content=("SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000).encode(),
@@ -235,6 +235,27 @@ def test_timeout_in_thread_mode_on_an_in_memory_store(home):
         assert r.json()["boolean"] is True
 
 
+def test_a_worker_whose_pool_went_away_exits_quietly(store):
+    """A server stopping while it starts a query worker closes the pipes first: the worker leaves without a
+    traceback on the server's stderr."""
+    import os
+    import subprocess
+    import sys
+
+    from failgraph.kg.sparql_text import QueryPolicy
+
+    p2c_r, p2c_w = os.pipe()
+    c2p_r, c2p_w = os.pipe()
+    os.close(c2p_r)  # nobody will read the worker's "ready"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from failgraph.kg.remote import _worker_entry; _worker_entry()", str(store.path),
+         str(p2c_r), str(c2p_w), QueryPolicy().model_dump_json()],
+        pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    for fd in (p2c_r, p2c_w, c2p_w):
+        os.close(fd)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
 # ---------------------------------------------------------------------------------------------- standard clients
 @pytest.fixture(scope="module")
 def served(store):
@@ -305,3 +326,116 @@ def test_named_queries_over_http_match_the_cli_json(client, store):
     nq = get_query("symptom_cause_category")
     r = q(client, nq.text)
     assert r.json() == json.loads(json.dumps(store.query(nq.text).to_json()))
+
+
+# ---------------------------------------------------------------------------------------------- dataset, base, Host
+ONTOLOGY_GRAPH = "https://w3id.org/failgraph/id/graph/ontology"
+COUNT_FROM = f"SELECT (COUNT(*) AS ?n) FROM <{ONTOLOGY_GRAPH}> WHERE {{ ?s ?p ?o }}"
+COUNT_GRAPH = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}"
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def count(res) -> int:
+    return int(res.records()[0]["n"])
+
+
+def test_from_names_the_default_graph_in_every_store(store, served):
+    from failgraph.kg.remote import connect
+    from failgraph.kg.store import RdflibStore
+
+    in_graph, total = count(store.query(COUNT_GRAPH)), count(store.query(COUNT_ALL))
+    assert 0 < in_graph < total
+    assert count(store.query(COUNT_FROM)) == in_graph
+    assert count(store.query(COUNT_FROM.replace(ONTOLOGY_GRAPH, "http://example.org/no-such-graph"))) == 0
+    named = f"SELECT DISTINCT ?g FROM NAMED <{ONTOLOGY_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert [r["g"] for r in store.query(named).records()] == [ONTOLOGY_GRAPH]
+    rdf = RdflibStore()
+    quads = _quads_of(store, ONTOLOGY_GRAPH)
+    rdf.add_quads(quads)
+    assert count(rdf.query(COUNT_FROM)) == len(quads) - 1 and count(rdf.query(COUNT_ALL)) == len(quads)
+    remote = connect(f"sparql+{served.url}/sparql")
+    try:
+        assert count(remote.query(COUNT_FROM)) == in_graph
+    finally:
+        remote.close()
+
+
+def _quads_of(store, graph):
+    """The quads of one graph plus one of another graph, as rdflib terms."""
+    from rdflib import Literal, URIRef
+    rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
+    term = lambda t: URIRef(t.value) if t.type == "uri" else Literal(t.value, lang=t.lang, datatype=t.datatype)  # noqa: E731
+    out = [(term(r["s"]), term(r["p"]), term(r["o"]), URIRef(graph)) for r in rows if r["s"].type == "uri"]
+    return out + [(URIRef("http://e/s"), URIRef("http://e/p"), Literal("o"), URIRef("http://e/other"))]
+
+
+def test_from_and_dataset_parameters_over_http(client, store):
+    in_graph = count(store.query(COUNT_GRAPH))
+    r = q(client, COUNT_FROM)
+    assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) == in_graph
+    r = client.get("/sparql", params={"query": COUNT_ALL, "default-graph-uri": ONTOLOGY_GRAPH})
+    assert r.status_code == 200, r.text
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == in_graph
+    r = client.post("/sparql", data={"query": COUNT_ALL, "default-graph-uri": "http://example.org/no-such-graph"})
+    assert r.status_code == 200 and r.json()["results"]["bindings"][0]["n"]["value"] == "0"
+
+
+def test_cli_sparql_honours_from(home):
+    from typer.testing import CliRunner
+
+    from failgraph.ui.cli import app
+
+    runner = CliRunner()
+    got = {}
+    for name, text in (("from", COUNT_FROM), ("graph", COUNT_GRAPH), ("all", COUNT_ALL)):
+        r = runner.invoke(app, ["sparql", text, "--home", str(home.root), "--format", "csv"])
+        assert r.exit_code == 0, r.output
+        got[name] = int(r.stdout.splitlines()[1])
+    assert got["from"] == got["graph"] < got["all"]
+
+
+def test_relative_iris_resolve_against_the_configured_url_not_the_host_header(store):
+    from fastapi.testclient import TestClient
+
+    from failgraph.assistant.api import create_app
+
+    with TestClient(create_app(None, store)) as c:
+        for headers in ({}, {"host": "attacker.example"}):
+            r = c.get("/sparql", params={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"},
+                      headers={**headers, "accept": "application/n-triples"})
+            assert r.status_code == 200, r.text
+            assert r.text.startswith("<http://127.0.0.1:8000/s> <http://127.0.0.1:8000/p> ")
+
+
+def test_service_description_ignores_the_host_header(store):
+    from fastapi.testclient import TestClient
+
+    from failgraph.assistant.api import create_app
+
+    SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    with TestClient(create_app(None, store)) as c:
+        r = c.get("/sparql", headers={"host": "attacker.example"})
+        assert r.status_code == 200 and "attacker" not in r.text
+        g = rdflib.Graph().parse(data=r.text, format="turtle")
+        assert {str(o) for o in g.objects(None, SD.endpoint)} == {"http://127.0.0.1:8000/sparql"}
+
+
+def test_serve_builds_the_endpoint_url_from_its_own_configuration():
+    from failgraph.assistant.sparql_protocol import EndpointSettings
+
+    assert EndpointSettings.for_server("0.0.0.0", 8598).url == "http://0.0.0.0:8598/sparql"
+    assert EndpointSettings.for_server("::1", 8598).url == "http://[::1]:8598/sparql"
+    assert EndpointSettings.for_server("127.0.0.1", 8598, "https://kg.example.org/sparql").url == \
+        "https://kg.example.org/sparql"
+    with pytest.raises(ValueError):
+        EndpointSettings.for_server("127.0.0.1", 8598, "kg.example.org/sparql")
+
+
+def test_413_on_sparql_talks_about_the_query(client):
+    body = ("SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000).encode()
+    r = client.post("/sparql", content=body, headers={"content-type": "application/sparql-query"})
+    assert r.status_code == 413
+    detail = r.json()["detail"]
+    assert "query" in detail and "report" not in detail
+    r = client.post("/v1/similar", content=b"{" + b" " * 70_000 + b"}", headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "report" in r.json()["detail"]

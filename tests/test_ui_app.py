@@ -120,6 +120,22 @@ def test_sparql_page_refuses_updates(app):
     assert any("read-only" in md_unescape(e.value) for e in app.error)
 
 
+def test_sparql_page_refuses_service_without_connecting(app):
+    from test_sparql_service import Recorder, attacks
+
+    recorder = Recorder()
+    try:
+        app.sidebar.radio[0].set_value("SPARQL").run()
+        app.selectbox[0].set_value("(your own query)").run()
+        app.text_area[0].input(attacks(recorder.url)[0]).run()
+        app.button[0].click().run()
+        assert not app.exception
+        assert any("SERVICE" in md_unescape(e.value) for e in app.error)
+        assert recorder.hits == [] and not app.dataframe
+    finally:
+        recorder.close()
+
+
 def test_check_my_environment_lists_findings_with_fixes(app):
     app.sidebar.radio[0].set_value("Check my environment").run()
     app.text_area[0].input("transformers==4.36.2\ntorch==2.1.2\nvllm==0.4.2\n").run()

@@ -28,7 +28,7 @@ from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
 from .cli_serve import serve as serve_command
 from .cli_serve import ui as ui_command
-from .console import HomeOpt, err, fail, out
+from .console import AllowServiceOpt, HomeOpt, err, fail, out, query_policy
 from .console import user_errors as _user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -183,12 +183,14 @@ def sparql(file_or_query: Annotated[str, typer.Argument(help="A .rq file, a name
                                                               "text.")],
            home: HomeOpt = None,
            fmt: Annotated[str, typer.Option("--format", help="table, json, csv, tsv or xml (CONSTRUCT: ntriples)")] =
-           "table"):
-    """Run a read-only SPARQL 1.1 query against the graph."""
+           "table",
+           allow_service: AllowServiceOpt = None):
+    """Run a read-only SPARQL 1.1 query against the graph (SERVICE only to --allow-service endpoints)."""
     if fmt not in {"table", "json", "csv", "tsv", "xml", "ntriples"}:
         fail(f"unknown format {fmt!r}: use table, json, csv, tsv, xml or ntriples")
+    policy = query_policy(allow_service)
     text = resolve_query_text(file_or_query)
-    res = open_store(GraphHome(home)).query(text)
+    res = open_store(GraphHome(home), policy=policy).query(text)
     if isinstance(res, AskResult):
         sys.stdout.write(json.dumps(res.to_json()) + "\n" if fmt == "json" else f"{str(res.value).lower()}\n")
     elif isinstance(res, GraphResult):

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .console import HomeOpt, err, fail
+from .console import AllowServiceOpt, HomeOpt, err, fail, query_policy
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (default: loopback only).")]
 
@@ -39,27 +39,36 @@ def serve(host: HostOpt = "127.0.0.1",
           sparql_max_rows: Annotated[int, typer.Option("--sparql-max-rows", min=1,
                                                        help="Rows a SPARQL result returns at most.")] = 10_000,
           max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body in bytes.")]
-          = 64 * 1024):
+          = 64 * 1024,
+          public_url: Annotated[Optional[str], typer.Option(
+              "--public-url", help="The URL clients reach /sparql at (its service description and the base IRI of "
+                                   "queries); default http://HOST:PORT/sparql")] = None,
+          allow_service: AllowServiceOpt = None):
     """Serve the HTTP API (/v1/similar, /v1/diagnose, /v1/issues, /healthz; docs at /docs) and a read-only SPARQL 1.1
     endpoint at /sparql."""
     import uvicorn
 
     from ..assistant.api import ApiLimits, create_app
     from ..assistant.knowledge import KnowledgeBase
-    from ..assistant.sparql_protocol import QueryLimits
+    from ..assistant.sparql_protocol import EndpointSettings, QueryLimits
     from ..kg.build import SnapshotStore
     from ..kg.home import GraphHome
     from ..kg.remote import connect
     from ..kg.store import StoreError
 
     root = _check_home(home)
+    policy = query_policy(allow_service)
     try:
-        graph = connect(store) if store else connect(str(root))
+        endpoint = EndpointSettings.for_server(host, port, public_url)
+    except ValueError as e:
+        fail(f"--public-url: {e}")
+    try:
+        graph = connect(store, policy=policy) if store else connect(str(root), policy=policy)
     except StoreError as e:
         fail(str(e))
     gh = GraphHome(root)
     served = graph.snapshot.name if isinstance(graph, SnapshotStore) else None  # the KB reads the same snapshot
-    app = create_app(lambda: KnowledgeBase.from_home(gh, snapshot=served), graph, preload=True,
+    app = create_app(lambda: KnowledgeBase.from_home(gh, snapshot=served), graph, preload=True, endpoint=endpoint,
                      limits=ApiLimits(max_body_bytes=max_body),
                      sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows))
     err.print(f"failgraph API on http://{host}:{port} (docs: /docs, SPARQL: /sparql); graph home {root}",
@@ -69,15 +78,20 @@ def serve(host: HostOpt = "127.0.0.1",
 
 def ui(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8501,
        host: HostOpt = "127.0.0.1",
-       home: HomeOpt = None):
+       home: HomeOpt = None,
+       allow_service: AllowServiceOpt = None):
     """Open the troubleshooting chat, the graph explorer and the SPARQL page (Streamlit) in the browser."""
+    from ..kg.sparql_text import ALLOWED_SERVICES_ENV
+
     root = _check_home(home)
+    policy = query_policy(allow_service)
     app_py = Path(__file__).resolve().with_name("app.py")
     args = [sys.executable, "-m", "streamlit", "run", str(app_py),
             "--server.port", str(port), "--server.address", host, "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false", "--client.toolbarMode", "minimal", "--", "--home", str(root)]
     env = dict(os.environ, FAILGRAPH_HOME=str(root))
+    env[ALLOWED_SERVICES_ENV] = " ".join(sorted(policy.allowed_services))  # the app reads its policy from here
     err.print(f"failgraph UI on http://{host}:{port} (graph home {root})", highlight=False)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -15,6 +15,22 @@ err = Console(stderr=True)
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
                                                                   "the user data dir).")]
+AllowServiceOpt = Annotated[Optional[list[str]], typer.Option(
+    "--allow-service", metavar="IRI",
+    help="A SPARQL endpoint that SERVICE may call (repeatable; also $FAILGRAPH_SPARQL_ALLOWED_SERVICES). Without "
+         "one, queries using SERVICE are refused and failgraph makes no outbound request.")]
+
+
+def query_policy(allow: Optional[list[str]]):
+    """The SPARQL query policy from ``--allow-service`` and the environment (a bad IRI: one error line, exit 2)."""
+    from pydantic import ValidationError
+
+    from ..kg.sparql_text import QueryPolicy
+
+    try:
+        return QueryPolicy.from_settings(allow or ())
+    except ValidationError as e:
+        fail(f"--allow-service / $FAILGRAPH_SPARQL_ALLOWED_SERVICES: {e.errors()[0]['msg']}")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -47,4 +63,4 @@ def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None
     return decorate
 
 
-__all__ = ["HomeOpt", "err", "fail", "out", "user_errors"]
+__all__ = ["AllowServiceOpt", "HomeOpt", "query_policy", "err", "fail", "out", "user_errors"]

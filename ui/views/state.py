@@ -16,6 +16,7 @@ from ...assistant.knowledge import KnowledgeBase
 from ...assistant.sparql_protocol import QueryLimits, QueryService
 from ...kg.build import open_store
 from ...kg.home import HOME_ENV, GraphHome, NoGraphError
+from ...kg.sparql_text import QueryPolicy
 from ...kg.store import GraphStore
 
 LOADING_MESSAGE = ("Loading the knowledge base: the first start embeds the past failures' texts (about a minute on a "
@@ -38,7 +39,8 @@ def snapshot_of(home: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _store(home: str, snapshot: str) -> GraphStore:
-    return open_store(GraphHome(home), snapshot)
+    # SERVICE endpoints: only those `failgraph ui --allow-service` / $FAILGRAPH_SPARQL_ALLOWED_SERVICES allow
+    return open_store(GraphHome(home), snapshot, policy=QueryPolicy.from_settings())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
