@@ -33,7 +33,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..kg.home import now_iso, write_atomic
+from .files import now_iso, write_atomic
 from .records import IssueDocument, IssueRef, Provenance
 from .sources import github_store_path, read_documents, write_documents
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from ..kg.home import write_atomic
+from .files import write_atomic
 from .records import IssueDocument
 
 SOURCES_DIR = "sources"

@@ -24,6 +24,7 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from pydantic import BaseModel
 
+from ..ingest.files import now_iso, write_atomic
 from .locks import PIN, HomeBusy, SnapshotPin, flock_until, open_pin
 
 HOME_ENV = "FAILGRAPH_HOME"
@@ -66,21 +67,6 @@ class Manifest(BaseModel):
 def resolve_home(home: str | Path | None = None) -> Path:
     """``home``, else ``$FAILGRAPH_HOME``, else the user's data directory."""
     return Path(home or os.environ.get(HOME_ENV) or user_data_dir("failgraph")).expanduser()
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a file through a temporary sibling and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class GraphHome:
@@ -213,10 +199,6 @@ class GraphHome:
 
     def discard(self, snapshot: Path) -> None:
         shutil.rmtree(snapshot, ignore_errors=True)
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def dumps_sorted(obj) -> str:

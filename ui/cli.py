@@ -332,7 +332,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                           "environments and logs change the answers.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
     from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
-    from ..kg.home import write_atomic
+    from ..ingest.files import write_atomic
 
     items = load_labeled(cases)[:limit]
     if prepend is not None:
