@@ -61,20 +61,18 @@ CheckUnicode = BeforeValidator(_validate)
 UnicodeText = Annotated[str, CheckUnicode]
 
 
-def decode_bytes(data: bytes, what: str = "the input") -> str:
-    """Bytes as text: UTF-8 (or a byte-order mark's encoding), else the legacy encoding charset-normalizer finds.
+def detect_encoding(data: bytes, what: str = "the input") -> str:
+    """The encoding to read ``data`` in: a byte-order mark's, else UTF-8 when the bytes are UTF-8, else the
+    :data:`LEGACY` encoding charset-normalizer finds least chaotic (ties in :data:`LEGACY`'s order).
 
     Raises :class:`UndecodableInput` for binary data or bytes no encoding explains.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            try:
-                return check_unicode(data.decode(encoding), what)
-            except UnicodeDecodeError:
-                raise UndecodableInput(f"{what} starts with a {encoding.upper()} byte-order mark but is not "
-                                       f"{encoding.upper()} text") from None
+            return encoding
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError:
         pass
     if _BINARY.search(data):
@@ -88,7 +86,20 @@ def decode_bytes(data: bytes, what: str = "the input") -> str:
     if not matches:
         raise UndecodableInput(f"{what} is neither UTF-8 nor text in a legacy encoding failgraph recognises; "
                                "convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8)")
-    return check_unicode(str(matches[0]), what)
+    return matches[0].encoding
+
+
+def decode_bytes(data: bytes, what: str = "the input", encoding: str | None = None) -> str:
+    """Bytes as text, in ``encoding`` or the one :func:`detect_encoding` finds; :class:`UndecodableInput` for
+    binary data, bytes that do not fit the encoding, or text with lone surrogates."""
+    encoding = encoding or detect_encoding(data, what)
+    if not encoding.startswith("utf") and _BINARY.search(data):
+        raise UndecodableInput(f"{what} looks like binary data, not text; paste the error output or logs as text")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise UndecodableInput(f"{what} is not {encoding} text like the rest; convert it to UTF-8") from None
+    return check_unicode(text, what)
 
 
 def decode_argv(arg: str, what: str = "the argument") -> str:
@@ -107,4 +118,5 @@ def decode_argv(arg: str, what: str = "the argument") -> str:
     return decode_bytes(raw, what)
 
 
-__all__ = ["CheckUnicode", "LEGACY", "UndecodableInput", "UnicodeText", "check_unicode", "decode_argv", "decode_bytes"]
+__all__ = ["CheckUnicode", "LEGACY", "UndecodableInput", "UnicodeText", "check_unicode", "decode_argv", "decode_bytes",
+           "detect_encoding"]
