@@ -162,3 +162,20 @@ def test_80_columns_wrap_urls_labels_and_scores_never_cut():
     flat = " ".join(text.split())
     assert "score 0.88" in flat and "0.91)→" in flat
     assert " ".join(label.split()[:6]) in flat
+
+
+def test_doctor_reads_legacy_encodings_and_refuses_binary(tmp_path, monkeypatch):
+    from failgraph.ui.cli_doctor import doctor
+
+    monkeypatch.setenv("FAILGRAPH_HOME", str(tmp_path / "no-graph-here"))
+    app = __import__("typer").Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(doctor)
+    listing = "环境信息（中文 Windows 导出）：\ntransformers==4.36.2\ntorch==2.1.0\n显卡：RTX 3090\n"
+    path = tmp_path / "freeze.txt"
+    path.write_bytes(listing.encode("gbk"))
+    for args, data in (([str(path)], None), (["-"], listing.encode("gbk"))):
+        r = CliRunner().invoke(app, [*args, "--model", "Qwen2-7B-Instruct", "--json"], input=data)
+        assert r.exit_code == 0, r.output
+        assert "transformers-qwen2-min" in {f["rule"] for f in json.loads(r.stdout)["findings"]}
+    path.write_bytes(bytes(range(256)) * 8)
+    one_line_error(CliRunner().invoke(app, [str(path)]), "binary")
