@@ -556,6 +556,6 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     return app
 
 
-__all__ = ["ApiLimits", "BatchingEmbedder", "DiagnoseRequest", "Health", "IssueFacts", "IssueFix", "IssueLabel", "LazyKnowledgeBase",
-           "LibraryVersionFact", "SimilarRequest", "SimilarResponse", "ValidationErrorResponse", "create_app",
-           "issue_facts", "issue_url_of", "with_batching"]
+__all__ = ["ApiLimits", "BatchingEmbedder", "DiagnoseRequest", "Health", "IssueFacts", "IssueFix", "IssueLabel",
+           "LazyKnowledgeBase", "LibraryVersionFact", "SimilarRequest", "SimilarResponse", "ValidationErrorResponse",
+           "create_app", "issue_facts", "issue_url_of", "with_batching"]

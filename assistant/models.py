@@ -23,8 +23,8 @@ class ReportRequest(BaseModel):
     title: UnicodeText | None = Field(None, max_length=1_000,
                               description="The issue's title, where there is one: matched with the text, as past "
                                           "failures are matched with theirs")
-    exclude_urls: list[UnicodeText] = Field(default_factory=list,
-                                            description="Issues to leave out of retrieval and statistics (leave-one-out)")
+    exclude_urls: list[UnicodeText] = Field(
+        default_factory=list, description="Issues to leave out of retrieval and statistics (leave-one-out)")
     top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
 
     @property

@@ -6,14 +6,15 @@ with a clear message, never replaced silently: :data:`UnicodeText` applies the c
 
 **Bytes** (standard input, files, command-line arguments) are decoded as UTF-8 first (a UTF-8, UTF-16 or UTF-32
 byte-order mark is honoured), else in the legacy encoding that charset-normalizer recognises (Latin-1/cp1252,
-GBK/GB18030, Big5, Shift-JIS, EUC-KR, cp1251: :data:`LEGACY`); binary data and bytes that fit no encoding are refused (:class:`UndecodableInput`).
+GBK/GB18030, Big5, Shift-JIS, EUC-KR, cp1251: :data:`LEGACY`); binary data and bytes that fit no encoding are refused
+(:class:`UndecodableInput`).
 
 >>> check_unicode("KeyError: 'qwen2'")
 "KeyError: 'qwen2'"
->>> check_unicode("bad \\ud800 text")
+>>> check_unicode("bad \\ud800 text")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-failgraph.ingest.decode.UndecodableInput: the text contains a lone surrogate (U+D800) at character 4, which is not valid Unicode; send UTF-8 text
+failgraph.ingest.decode.UndecodableInput: the text contains a lone surrogate (U+D800) at character 4, which is ...
 >>> decode_bytes("Größe".encode("utf-8")), decode_bytes("Fehler: Größe überschritten für Modell".encode("latin-1"))
 ('Größe', 'Fehler: Größe überschritten für Modell')
 """

@@ -124,3 +124,10 @@ def test_the_favicon_is_a_local_image_and_the_page_names_no_other_host(app, monk
     assert icons and all(re.fullmatch(r"(/mock)?/media/[0-9a-f]+\.png", i) for i in icons), icons
     hosts = set(re.findall(r"https?://([^/\s\"'\\)]+)", "\n".join(str(m) for m in sent)))
     assert hosts <= {"github.com"}, hosts
+
+
+def test_the_chat_refuses_a_lone_surrogate_like_the_api():
+    from failgraph.ui.views.chat import answer
+
+    report, turn = answer(None, "earlier report", "CUDA out of memory \ud800 again", None)
+    assert report == "earlier report" and turn.diagnosis is None and "lone surrogate" in turn.error

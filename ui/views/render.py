@@ -106,8 +106,9 @@ def clip_paste(text: str, limit: int) -> tuple[str, str | None]:
     """A pasted message cut to ``limit`` characters, keeping its head and its tail, and a note saying so (None when it
     fits).
 
-    >>> clip_paste("a" * 6 + "b" * 6, 8)
-    ('aaaa\\n…\\nbbbb', 'Your message had 12 characters, more than the 8 read: the first 4 and the last 4 were kept (the setup and versions at the head of a long log and the final error at its tail matter most).')
+    >>> text, note = clip_paste("a" * 6 + "b" * 6, 8)
+    >>> text, note[:65]
+    ('aaaa\\n…\\nbbbb', 'Your message had 12 characters, more than the 8 read: the first 4')
     """
     if len(text) <= limit:
         return text, None
@@ -167,5 +168,5 @@ def path_dot(path: list[PathStep], report_label: str = "your report") -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FOLLOW_UP_MARK", "WORD_JOINER", "clip_paste", "combine_reports", "dot_string", "md_escape", "md_link", "md_unescape", "md_with_links",
-           "path_dot", "safe_issue_url", "short_issue"]
+__all__ = ["FOLLOW_UP_MARK", "WORD_JOINER", "clip_paste", "combine_reports", "dot_string", "md_escape", "md_link",
+           "md_unescape", "md_with_links", "path_dot", "safe_issue_url", "short_issue"]
