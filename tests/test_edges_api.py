@@ -117,12 +117,17 @@ def test_bad_clients_never_harm_good_concurrent_requests(kb, home, caplog):
         def client(kind: str, n: int) -> None:
             with httpx.Client(base_url=server.url, timeout=60) as c:
                 for i in range(n):
-                    if kind == "bad":
-                        r = c.post("/v1/diagnose", content=BAD.encode(), headers={"content-type": "application/json"})
-                    else:
-                        r = c.post("/v1/diagnose", json={"text": good[i % len(good)] + f"\nrun {i}"})
+                    try:
+                        if kind == "bad":
+                            status = c.post("/v1/diagnose", content=BAD.encode(),
+                                            headers={"content-type": "application/json"}).status_code
+                        else:
+                            status = c.post("/v1/diagnose", json={"text": good[i % len(good)] + f"\nrun {i}"}
+                                            ).status_code
+                    except httpx.HTTPError:  # a connection reset, a timeout: counted, the client goes on
+                        status = 0
                     with lock:
-                        results[kind].append(r.status_code)
+                        results[kind].append(status)
 
         threads = [threading.Thread(target=client, args=("bad", 10)) for _ in range(2)]
         threads += [threading.Thread(target=client, args=("good", 10)) for _ in range(4)]
@@ -131,6 +136,6 @@ def test_bad_clients_never_harm_good_concurrent_requests(kb, home, caplog):
         for t in threads:
             t.join(240)
         assert not any(t.is_alive() for t in threads)
-    assert results["good"] == [200] * 40, results
+    assert results["good"] == [200] * 40, {k: {s: v.count(s) for s in set(v)} for k, v in results.items()}
     assert results["bad"] == [422] * 20, results
     _no_tracebacks(caplog.records)
