@@ -26,10 +26,11 @@ from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..ingest.decode import UnicodeText
 from ..ingest.extract.narrative import with_title
 from ..ingest.records import issue_key
 from ..kg.build import SnapshotStore
@@ -54,11 +55,18 @@ class SimilarRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, description="The report: error output, logs, versions")
-    title: str | None = Field(None, max_length=1_000, description="The issue's title, where there is one")
+    text: UnicodeText = Field(min_length=1, description="The report: error output, logs, versions")
+    title: UnicodeText | None = Field(None, max_length=1_000, description="The issue's title, where there is one")
     k: int = Field(default=5, ge=1, le=MAX_SIMILAR, description="How many similar failures to return")
-    exclude_urls: list[str] = Field(default_factory=list, max_length=1000,
+    exclude_urls: list[UnicodeText] = Field(default_factory=list, max_length=1000,
                                     description="Issue URLs to leave out (e.g. the report's own issue)")
+
+
+class DiagnoseRequest(ReportRequest):
+    """A report to diagnose over HTTP: the batch line's fields, and no others (unknown fields are refused with 422,
+    as by /v1/similar; batch files stay lenient)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class SimilarResponse(BaseModel):
@@ -244,7 +252,8 @@ class BatchingEmbedder:
 
     A transformer encodes a batch of texts for little more than the cost of one (on the 2-core CI machine one
     MiniLM call takes ~50 ms for one text and ~600 ms for 64), so under load requests wait at most ``max_wait_s``
-    for companions and share a forward pass. Bulk calls (several texts) pass straight through.
+    for companions and share a forward pass. Bulk calls (several texts) pass straight through. When a shared call
+    fails, its texts are encoded one by one, so a text the model cannot take fails only its own request.
     """
 
     def __init__(self, inner, *, max_batch: int = 32, max_wait_s: float = 0.003):
@@ -281,12 +290,27 @@ class BatchingEmbedder:
                     break
             try:
                 vecs = self.inner.encode([t for t, _ in batch])
-            except BaseException as e:  # noqa: BLE001 - every waiting request gets the error
+            except Exception as e:  # noqa: BLE001 - one bad text must not fail its companions
+                if len(batch) == 1:
+                    batch[0][1].set_exception(e)
+                else:
+                    log.warning("encoding a batch of %d texts failed (%s); encoding them one by one", len(batch),
+                                type(e).__name__)
+                    self._encode_singly(batch)
+                continue
+            except BaseException as e:  # noqa: BLE001 - every waiting request gets the error, none waits forever
                 for _, fut in batch:
                     fut.set_exception(e)
                 continue
             for (_, fut), v in zip(batch, vecs, strict=True):
                 fut.set_result(v)
+
+    def _encode_singly(self, batch: list[tuple[str, Future]]) -> None:
+        for text, fut in batch:
+            try:
+                fut.set_result(self.inner.encode([text])[0])
+            except Exception as e:  # noqa: BLE001 - reported on that text's own request
+                fut.set_exception(e)
 
 
 def with_batching(kb: KnowledgeBase) -> KnowledgeBase:
@@ -463,13 +487,20 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a JSON body that is not UTF-8
+            bad = exc.__cause__
+            detail = (f"the request body is not valid UTF-8 (byte 0x{bad.object[bad.start]:02X} at offset "
+                      f"{bad.start}); send JSON encoded as UTF-8")
+            return JSONResponse(ValidationErrorResponse(detail=detail, errors=[
+                FieldError(loc=["body"], msg=detail)]).model_dump(), status_code=422)
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
         return JSONResponse(ErrorResponse(detail=detail).model_dump(), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        errs = [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", "invalid"))) for e in exc.errors()]
+        errs = [FieldError(loc=_loc(e.get("loc", ())), msg=str(e.get("msg", "invalid")).removeprefix("Value error, "))
+                for e in exc.errors()]
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             detail = "the request body is not valid JSON"
         else:
@@ -513,6 +544,10 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
                 return JSONResponse(health.model_dump(), status_code=503)
         return health
 
+    @app.head("/healthz", include_in_schema=False)
+    def healthz_head() -> Response:  # liveness for probes that send HEAD: 200, no body
+        return Response(status_code=200)
+
     @app.post("/v1/similar", response_model=SimilarResponse, responses=errors, tags=["assistant"],
               summary="Past failures similar to a report, with cosine-similarity scores")
     def similar_failures(req: SimilarRequest) -> SimilarResponse:
@@ -521,7 +556,7 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
 
     @app.post("/v1/diagnose", response_model=Diagnosis, responses=errors, tags=["assistant"],
               summary="Ranked root causes, fixes, explanation paths and similar failures for a report")
-    def diagnose_report(req: ReportRequest) -> Diagnosis:
+    def diagnose_report(req: DiagnoseRequest) -> Diagnosis:
         return diagnose(knowledge.get(), req)
 
     @app.get("/v1/issues/{issue_id:path}", response_model=IssueFacts, tags=["graph"],
@@ -553,6 +588,6 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     return app
 
 
-__all__ = ["ApiLimits", "BatchingEmbedder", "Health", "IssueFacts", "IssueFix", "IssueLabel", "LazyKnowledgeBase",
-           "LibraryVersionFact", "SimilarRequest", "SimilarResponse", "ValidationErrorResponse", "create_app",
-           "issue_facts", "issue_url_of", "with_batching"]
+__all__ = ["ApiLimits", "BatchingEmbedder", "DiagnoseRequest", "Health", "IssueFacts", "IssueFix", "IssueLabel",
+           "LazyKnowledgeBase", "LibraryVersionFact", "SimilarRequest", "SimilarResponse", "ValidationErrorResponse",
+           "create_app", "issue_facts", "issue_url_of", "with_batching"]

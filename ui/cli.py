@@ -9,11 +9,13 @@ from typing import Annotated, Optional
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
+from ..ingest.decode import decode_argv, decode_bytes
 from ..ingest.extract import error_signature, extract_environment
 from ..ingest.sources import load_issue_documents
 from ..kg.build import BuildError, GraphInputs, Phase, build_graph, open_store
@@ -243,28 +245,31 @@ def _load_kb(home: Path | None):
         return KnowledgeBase.from_home(gh)
 
 
-def _print_diagnosis(d) -> None:
+def _print_diagnosis(d, console=None) -> None:
+    """The answer for a terminal: at any width, URLs, labels and scores wrap or fold, never end in an ellipsis."""
     from rich.markup import escape
     from rich.panel import Panel
 
+    console = console or out
     for note in d.notes:
-        out.print(f"[yellow]note:[/] {escape(note)}")
-    out.print("[bold]Symptoms[/]: " + ", ".join(f"{escape(s.label)} ({s.score:.2f})" for s in d.symptoms))
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    console.print("[bold]Symptoms[/]: " + ", ".join(f"{escape(s.label)} ({s.score:.2f})" for s in d.symptoms))
     for i, c in enumerate(d.root_causes, 1):
-        body = [f"[dim]{escape(c.category)} › {escape(c.group)}[/]", "", "[bold]Fix[/]:"]
+        body = [f"[bold]{i}. {escape(c.label)}[/]  score {c.score:.2f}",
+                f"[dim]{escape(c.category)} › {escape(c.group)}[/]", "", "[bold]Fix[/]:"]
         body += [f"  {k}. {escape(f)}" for k, f in enumerate(c.fixes, 1)]
         body += ["", "[bold]Why[/]:"] + [f"  {escape(p.source)} —{escape(p.edge)}"
                                           f"{'' if p.weight is None else f' ({p.weight:.2f})'}→ {escape(p.target)}"
                                           for p in c.path]
-        out.print(Panel("\n".join(body), title=f"{i}. {escape(c.label)}  score {c.score:.2f}", title_align="left"))
+        console.print(Panel("\n".join(body)))  # the title inside: a title in the border is cut with "…"
     if d.similar:
         table = Table(title="Similar past failures")
-        table.add_column("score", justify="right")
-        table.add_column("issue")
-        table.add_column("labels")
+        table.add_column("score", justify="right", no_wrap=True, min_width=5)
+        table.add_column("issue", overflow="fold")
+        table.add_column("labels", overflow="fold")
         for s in d.similar:
-            table.add_row(f"{s.score:.2f}", s.url, escape("; ".join(s.labels)))
-        out.print(table)
+            table.add_row(f"{s.score:.2f}", escape(s.url), escape("; ".join(s.labels)))
+        console.print(table)
 
 
 @app.command()
@@ -283,34 +288,36 @@ def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: err
     from ..assistant.models import ReportRequest
     from ..assistant.report import ReportError
 
+    from .batch import batch_answers, split_lines, validation_message
+
     if (text is None) == (batch is None):
         fail("give either a report TEXT (or '-' for stdin) or --batch FILE.jsonl")
     if batch is not None:
-        lines = batch.read_text(encoding="utf-8").splitlines()
+        lines = split_lines(batch.read_bytes())
         kb = _load_kb(home)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("diagnosing", total=len(lines))
-            for n, line in enumerate(lines, 1):
+            for n, answer in enumerate(batch_answers(kb, lines, top_k), 1):
                 bar.advance(task)
-                if not line.strip():
+                if answer is None:
                     continue
-                try:
-                    raw = json.loads(line)
-                    req = ReportRequest.model_validate({"top_k": top_k, **raw} if isinstance(raw, dict) else raw)
-                    answer = run_diagnosis(kb, req).model_dump(mode="json")
-                except (json.JSONDecodeError, ValidationError, ReportError) as e:
-                    rid = raw.get("id") if isinstance(locals().get("raw"), dict) else None
-                    err.print(f"[yellow]{batch}:{n}:[/] {str(e).splitlines()[0]}", highlight=False)
-                    answer = {"id": rid, "error": str(e).splitlines()[0]}
+                if "error" in answer:
+                    err.print(f"[yellow]{escape(str(batch))}:{n}:[/] {escape(answer['error'])}", highlight=False)
                 sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
         return
     if text == "-":
-        text = sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)  # bytes, decoded below; a text-only stream is already text
+        report = decode_bytes(stdin.read(), "standard input") if stdin else decode_argv(sys.stdin.read())
+    else:
+        report = decode_argv(text, "the report")
+    title = decode_argv(title, "--title") if title is not None else None
     try:
-        d = run_diagnosis(_load_kb(home), ReportRequest(text=text, title=title, top_k=top_k))
+        d = run_diagnosis(_load_kb(home), ReportRequest(text=report, title=title, top_k=top_k))
     except ReportError as e:
         fail(str(e))
+    except ValidationError as e:
+        fail(validation_message(e))
     if as_json:
         sys.stdout.write(d.model_dump_json(indent=2) + "\n")
     else:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..assistant.doctor import DoctorError, DoctorReport, diagnose_environment, past_environments_from_store
+from ..ingest.decode import decode_bytes
 from ..kg.home import GraphHome, NoGraphError
 from ..kg.store import StoreError
 from .console import fail, out
@@ -29,14 +30,16 @@ user_errors = _user_errors(DOCTOR_ERRORS)
 
 
 def _read_input(file: str) -> str:
+    """The report as text, decoded from its bytes like every input (:mod:`failgraph.ingest.decode`)."""
     if file == "-":
-        return sys.stdin.read()
+        stdin = getattr(sys.stdin, "buffer", None)
+        return decode_bytes(stdin.read(), "standard input") if stdin else sys.stdin.read()
     path = Path(file)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {file}")
     if path.is_dir():
         raise IsADirectoryError(f"{file} is a directory; give an environment report file or '-' for stdin")
-    return path.read_text(encoding="utf-8", errors="replace")
+    return decode_bytes(path.read_bytes(), file)
 
 
 def _past_failures(home: Path | None):

@@ -6,19 +6,22 @@ from __future__ import annotations
 from typing import Literal
 
 import streamlit as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ...assistant.diagnose import diagnose
 from ...assistant.knowledge import KnowledgeBase
 from ...assistant.models import Diagnosis, ReportRequest
 from ...assistant.report import ReportError
 from . import state
-from .render import combine_reports, md_escape, md_link, md_with_links, path_dot
+from .render import clip_paste, combine_reports, md_escape, md_link, md_with_links, path_dot
 
 TURNS = "fg_turns"
 REPORT = "fg_report"
 PLACEHOLDER = "Paste the error, the log tail or your versions (pip freeze); follow-ups refine the diagnosis"
 TOP_K = 3
+#: The longest message read; a longer paste is kept by its head and tail, with a note (the chat box itself has no
+#: limit: a browser-side limit drops a longer paste without a word).
+MAX_PASTE = 60_000
 
 
 class Turn(BaseModel):
@@ -49,6 +52,8 @@ def answer(kb: KnowledgeBase, previous_report: str | None, message: str,
         d = diagnose(kb, ReportRequest(text=report, top_k=TOP_K))
     except ReportError as e:
         return previous_report, Turn(role="assistant", error=str(e))
+    except ValidationError as e:  # text no UTF-8 can carry (a lone surrogate): the same rule as the API's
+        return previous_report, Turn(role="assistant", error=e.errors()[0]["msg"].removeprefix("Value error, "))
     return report, Turn(role="assistant", diagnosis=d, note=change_note(previous, d))
 
 
@@ -98,6 +103,8 @@ def render_turn(t: Turn, key: str) -> None:
     with st.chat_message(t.role):
         if t.role == "user":
             st.code(t.text, language=None, wrap_lines=True)
+            if t.note:
+                st.info(md_escape(t.note))
         elif t.error:
             st.error(md_escape(t.error))
         elif t.diagnosis is not None:
@@ -107,15 +114,17 @@ def render_turn(t: Turn, key: str) -> None:
 def page(home: str) -> None:
     st.title("failgraph troubleshooting chat")
     st.caption("Describe a failure while fine-tuning or serving an open-source LLM. Answers rank root causes from "
-               "the knowledge graph of 700+ labeled failures, with fixes and the similar past failures behind them.")
+               "the knowledge graph of 700+ labeled failures, with fixes and the similar past failures behind them. "
+               f"Messages over {MAX_PASTE:,} characters are cut to their head and tail.")
     turns: list[Turn] = st.session_state.setdefault(TURNS, [])
     kb = state.knowledge_base(home)
     for n, t in enumerate(turns):
         render_turn(t, str(n))
-    message = st.chat_input(PLACEHOLDER, max_chars=60_000)
+    message = st.chat_input(PLACEHOLDER)
     if message and message.strip():
+        message, clipped = clip_paste(message, MAX_PASTE)
         previous = next((t.diagnosis for t in reversed(turns) if t.diagnosis is not None), None)
-        user = Turn(role="user", text=message)
+        user = Turn(role="user", text=message, note=clipped)
         render_turn(user, str(len(turns)))
         with st.spinner("Diagnosing…"):
             report, reply = answer(kb, st.session_state.get(REPORT), message, previous)

@@ -13,6 +13,11 @@ import textwrap
 from ...assistant.models import PathStep
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+#: U+2060 WORD JOINER: invisible, and neither a space nor punctuation, so GFM's autolink literals do not start after it.
+WORD_JOINER = "\u2060"
+#: Where GFM (remark-gfm in Streamlit's markdown, which also runs over escaped text) would start an autolink literal:
+#: ``http://``, ``https://``, ``www.`` and ``name@domain``; a word joiner goes in there.
+_AUTOLINK_START = re.compile(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?=@)")
 GITHUB_ISSUE = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/(?:issues|pull|discussions)/\d+")
 _URL = re.compile(r"https?://[^\s()<>\"']+")
 #: Separator put between a report and its follow-ups.
@@ -21,17 +26,19 @@ FOLLOW_UP_MARK = "\n\n--- follow-up ---\n"
 
 def md_escape(text: str) -> str:
     """Text that Markdown (and Streamlit's ``:emoji:``/``:color[…]``/``$math$`` extensions) shows verbatim, on one
-    paragraph: every special character is backslash-escaped and HTML cannot get through.
+    paragraph: every special character is backslash-escaped, HTML cannot get through, and URLs, ``www.`` names and
+    e-mail addresses never become links (an invisible word joiner breaks GFM's autolink literals).
 
     >>> md_escape("**bold** <script>alert(1)</script> [x](javascript:1)")
     '\\\\*\\\\*bold\\\\*\\\\* \\\\<script\\\\>alert\\\\(1\\\\)\\\\</script\\\\> \\\\[x\\\\]\\\\(javascript\\\\:1\\\\)'
     """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    flat = _AUTOLINK_START.sub(WORD_JOINER, " ".join(str(text).split()))
+    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
 def md_unescape(md: str) -> str:
     """Undo :func:`md_escape` (for tests and for reading rendered text back)."""
-    return re.sub(r"\\(.)", r"\1", md)
+    return re.sub(r"\\(.)", r"\1", md).replace(WORD_JOINER, "")
 
 
 def safe_issue_url(url: str | None) -> str | None:
@@ -95,6 +102,23 @@ def _linked(text: str) -> str:
     return "".join(out)
 
 
+def clip_paste(text: str, limit: int) -> tuple[str, str | None]:
+    """A pasted message cut to ``limit`` characters, keeping its head and its tail, and a note saying so (None when it
+    fits).
+
+    >>> text, note = clip_paste("a" * 6 + "b" * 6, 8)
+    >>> text, note[:65]
+    ('aaaa\\n…\\nbbbb', 'Your message had 12 characters, more than the 8 read: the first 4')
+    """
+    if len(text) <= limit:
+        return text, None
+    half = limit // 2
+    return text[:half] + "\n…\n" + text[-half:], (
+        f"Your message had {len(text):,} characters, more than the {limit:,} read: the first {half:,} and the last "
+        f"{half:,} were kept (the setup and versions at the head of a long log and the final error at its tail matter "
+        "most).")
+
+
 def combine_reports(previous: str | None, follow_up: str) -> str:
     """A follow-up (a pasted ``pip freeze``, a traceback, an answer) appended to the report it refines.
 
@@ -144,5 +168,5 @@ def path_dot(path: list[PathStep], report_label: str = "your report") -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FOLLOW_UP_MARK", "combine_reports", "dot_string", "md_escape", "md_link", "md_unescape", "md_with_links",
-           "path_dot", "safe_issue_url", "short_issue"]
+__all__ = ["FOLLOW_UP_MARK", "WORD_JOINER", "clip_paste", "combine_reports", "dot_string", "md_escape", "md_link",
+           "md_unescape", "md_with_links", "path_dot", "safe_issue_url", "short_issue"]
