@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
-import queue
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -44,8 +44,18 @@ import pyoxigraph as ox
 from .home import GraphHome
 from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
 from .sparql_text import QueryPolicy, has_dataset_clause
-from .store import (EXPORT_FORMATS, GraphStore, OxigraphStore, Quad, QueryDataset, StoreError, _from_ox, check_query,
-                    export_via_rdflib_or_ox, nt_term)
+from .store import (
+    EXPORT_FORMATS,
+    GraphStore,
+    OxigraphStore,
+    Quad,
+    QueryDataset,
+    StoreError,
+    check_query,
+    export_via_rdflib_or_ox,
+    nt_term,
+    term_from_ox,
+)
 
 SCHEMES = ("sparql+http://", "sparql+https://")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -83,7 +93,6 @@ def term_from_json(t: dict) -> RDFTerm:
     raise StoreError(f"the endpoint returned an unknown term type {kind!r}")
 
 
-term_from_ox = _from_ox  # one conversion of Oxigraph terms, shared with the embedded store
 
 
 def parse_results_json(data: bytes | str, max_rows: int | None = None) -> SelectResult | AskResult:
@@ -278,7 +287,9 @@ def connect(store_url_or_home: str | Path | None = None, *, policy: QueryPolicy 
     if isinstance(store_url_or_home, str) and store_url_or_home.startswith(("http://", "https://")):
         raise StoreError(f"{store_url_or_home!r} is a web address, not a graph home: write a SPARQL endpoint as "
                          f"sparql+{store_url_or_home}")
-    from .build import open_store  # late: build pulls in the mapping and validation modules
+    from .build import (
+        open_store,  # late: build pulls in the mapping and validation modules
+    )
 
     return open_store(GraphHome(store_url_or_home), policy=policy)
 

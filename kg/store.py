@@ -24,7 +24,14 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import BNode, Literal, URIRef
 
-from .results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult, literal_python
+from .results import (
+    AskResult,
+    GraphResult,
+    QueryResult,
+    RDFTerm,
+    SelectResult,
+    literal_python,
+)
 from .sparql_text import QueryPolicy, has_dataset_clause, service_violation
 
 #: A quad of rdflib terms: subject, predicate, object, named graph.
@@ -127,7 +134,7 @@ def _ox_term(t):
     raise TypeError(f"not an RDF term: {t!r}")
 
 
-def _from_ox(t) -> RDFTerm:
+def term_from_ox(t) -> RDFTerm:
     if isinstance(t, ox.NamedNode):
         return RDFTerm(type="uri", value=t.value)
     if isinstance(t, ox.BlankNode):
@@ -242,13 +249,13 @@ class OxigraphStore(GraphStore):
                 if max_rows is not None and len(rows) >= max_rows:
                     truncated = True
                     break
-                rows.append({v: _from_ox(sol[v]) for v in variables if sol[v] is not None})
+                rows.append({v: term_from_ox(sol[v]) for v in variables if sol[v] is not None})
             return SelectResult(variables=variables, rows=rows, truncated=truncated)
         triples = []
         for t in res:
             if max_rows is not None and len(triples) >= max_rows:
                 break
-            triples.append((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+            triples.append((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)))
         return GraphResult(triples=triples)
 
     def select_rows(self, sparql: str) -> Iterator[dict]:
@@ -418,4 +425,4 @@ class RdflibStore(GraphStore):
 
 
 __all__ = ["EXPORT_FORMATS", "GraphStore", "OxigraphStore", "Quad", "QueryDataset", "RdflibStore", "ServiceRefused",
-           "StoreError", "check_query", "nquad_line", "nt_literal", "nt_term"]
+           "StoreError", "check_query", "nquad_line", "nt_literal", "nt_term", "term_from_ox"]

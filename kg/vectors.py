@@ -107,7 +107,7 @@ class VectorIndex:
         if approximate is None:
             approximate = len(ids) > APPROXIMATE_THRESHOLD and not (backend and vectors.nbytes <= GPU_EXACT_MAX_BYTES)
         if approximate and len(vectors) >= IVF_MIN_VECTORS:
-            return cls(ids, _build_ivf(vectors), "ivf", "cpu")
+            return cls(ids, build_ivf(vectors), "ivf", "cpu")
         if approximate:
             index = faiss.IndexHNSWFlat(vectors.shape[1] if len(vectors) else DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -191,7 +191,7 @@ def _flat_from(index: faiss.Index) -> faiss.IndexFlatIP:
     return flat
 
 
-def _build_ivf(vectors: np.ndarray) -> faiss.Index:
+def build_ivf(vectors: np.ndarray) -> faiss.Index:
     n, dim = vectors.shape
     nlist = ivf_lists(n)
     quantizer = faiss.IndexFlatIP(dim)
@@ -328,5 +328,5 @@ class TextIndex:
         return index, True
 
 
-__all__ = ["APPROXIMATE_THRESHOLD", "IVF_MIN_VECTORS", "Hit", "KeywordIndex", "TextIndex", "VectorIndex", "fuse",
+__all__ = ["APPROXIMATE_THRESHOLD", "IVF_MIN_VECTORS", "Hit", "KeywordIndex", "TextIndex", "VectorIndex", "build_ivf", "fuse",
            "GPU_EXACT_MAX_BYTES", "gpu_count", "ivf_lists", "ivf_probes"]

@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from failgraph.kg.bench import TABLE2_QUERY, bench_e2e, bench_embed, bench_sparql, bench_vectors
+from failgraph.bench.e2e import bench_e2e
+from failgraph.bench.embed import bench_embed
+from failgraph.bench.sparql import TABLE2_QUERY, bench_sparql
+from failgraph.bench.vectors import bench_vectors
 from failgraph.kg.named_queries import list_queries
 from failgraph.ui.cli_bench import bench_app
 

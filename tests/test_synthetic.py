@@ -11,7 +11,7 @@ from failgraph.ingest.records import FailureRecord
 from failgraph.kg.build import all_nquad_lines, write_nquads
 from failgraph.kg.mapping import NTRIPLES, RDFLIB, case_quads, nquad_lines, record_quads
 from failgraph.kg.store import OxigraphStore, nquad_line
-from failgraph.kg.synthetic import (CASE_NUMBER_BASE, CasePool, LabelDistribution, VectorModel, document_vectors,
+from failgraph.bench.synthetic import (CASE_NUMBER_BASE, CasePool, LabelDistribution, VectorModel, document_vectors,
                                     synthetic_cases, synthetic_documents, synthetic_records, synthetic_vectors,
                                     vector_matrix)
 from failgraph.ontology import Level, load_taxonomy

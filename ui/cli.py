@@ -396,7 +396,7 @@ def bench_diagnose(home: HomeOpt = None,
                    n: Annotated[int, typer.Option("-n", help="How many case reports to diagnose.")] = 200,
                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
     """Median / p99 latency of `diagnose` on real case reports after warm-up."""
-    from ..assistant.benchmark import diagnose_latency
+    from ..bench.latency import diagnose_latency
     from ..ingest.cases import load_cases
 
     texts = [c.report for c in load_cases().cases][:n]

@@ -87,7 +87,7 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
                                                                   "GPU (default: when faiss sees one).")] = None,
                       save: SaveOpt = None):
     """Exact faiss vs the approximate index failgraph picks vs numpy brute force: build, p50/p99, recall@10, memory."""
-    from ..kg.bench import VECTOR_DATA, bench_vectors
+    from ..bench.vectors import VECTOR_DATA, bench_vectors
 
     if data not in VECTOR_DATA:
         raise ValueError(f"--data must be one of {', '.join(VECTOR_DATA)}, not {data!r}")
@@ -118,7 +118,7 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
                     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
                     as_json: JsonOpt = False, save: SaveOpt = None):
     """MiniLM embedding throughput (texts/s) and single-report latency on the CPU and, when present, the GPU."""
-    from ..kg.bench import bench_embed, embed_devices
+    from ..bench.embed import bench_embed, embed_devices
 
     if device not in ("cpu", "cuda", "all"):
         raise ValueError(f"--device must be cpu, cuda or all, not {device!r}")
@@ -151,7 +151,7 @@ def bench_sparql_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: Se
                                                           "(skos:broader* per record; minutes past 10k).")] = False,
                      dataset: DatasetOpt = None, workdir: WorkdirOpt = None, save: SaveOpt = None):
     """The study's named queries on Oxigraph (on disk) vs rdflib in memory over synthetic labeled records."""
-    from ..kg.bench import bench_sparql
+    from ..bench.sparql import bench_sparql
 
     if rdflib_queries not in ("all", "table2"):
         raise ValueError(f"--rdflib-queries must be all or table2, not {rdflib_queries!r}")
@@ -188,7 +188,7 @@ def bench_e2e_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: SeedO
                                                       "sizes whose build takes too long.")] = True,
                   dataset: DatasetOpt = None, workdir: WorkdirOpt = None, save: SaveOpt = None):
     """Build a synthetic graph and corpus of SIZE records + SIZE documents, then time diagnose on real reports."""
-    from ..kg.bench import bench_e2e
+    from ..bench.e2e import bench_e2e
 
     rep = bench_e2e(size, seed=seed, reports=reports, embed_sample=embed_sample, dataset=dataset, workdir=workdir,
                     text_model_sample=text_model_sample, graph=graph, progress=_progress(as_json))

@@ -54,7 +54,7 @@ CASE_NUMBER_BASE = 50_000_000
 _FIELDS = ("symptom", "root_cause", "stage", "model", "architecture", "repository", "status")
 
 
-def _rng(seed: int, stream: str, chunk: int) -> np.random.Generator:
+def seeded_rng(seed: int, stream: str, chunk: int) -> np.random.Generator:
     digest = hashlib.sha256(f"{seed}:{stream}:{chunk}".encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
@@ -165,7 +165,7 @@ def synthetic_records(n: int, seed: int = 0, dist: LabelDistribution | None = No
     per_source: Counter = Counter()
     i = 0
     for chunk in range((n + CHUNK - 1) // CHUNK):
-        picks = dist.sample(_rng(seed, "records", chunk), CHUNK)
+        picks = dist.sample(seeded_rng(seed, "records", chunk), CHUNK)
         for k in range(min(CHUNK, n - chunk * CHUNK)):
             t = tuples[picks[k]]
             number = RECORD_NUMBER_BASE + i
@@ -363,7 +363,7 @@ def synthetic_documents(n: int, seed: int = 0, pool: CasePool | None = None) -> 
     pool = pool or CasePool.default()
     i = 0
     for chunk in range((n + CHUNK - 1) // CHUNK):
-        primaries = pool.sample_primaries(_rng(seed, "cases", chunk), CHUNK)
+        primaries = pool.sample_primaries(seeded_rng(seed, "cases", chunk), CHUNK)
         rng = _pyrng(seed, "cases", chunk)
         for k in range(min(CHUNK, n - chunk * CHUNK)):
             yield pool.document(rng, int(primaries[k]), CASE_NUMBER_BASE + i)
@@ -396,7 +396,7 @@ class VectorModel:
         centres = np.asarray(centres, dtype=np.float32)
         centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
         k, dim = centres.shape
-        rng = _rng(seed, "directions", 0)
+        rng = seeded_rng(seed, "directions", 0)
         dirs = rng.standard_normal((k, rank, dim)).astype(np.float32)
         dirs /= np.linalg.norm(dirs, axis=2, keepdims=True)
         w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=np.float64) / np.sum(weights)
@@ -407,7 +407,7 @@ class VectorModel:
     @classmethod
     def gaussian(cls, clusters: int = 640, dim: int = 384, seed: int = 0, **kw) -> "VectorModel":
         """Random centres (no model needed): for tests and when the embedding model is not installed."""
-        rng = _rng(seed, "centres", 0)
+        rng = seeded_rng(seed, "centres", 0)
         return cls.build(rng.standard_normal((clusters, dim)).astype(np.float32), seed=seed, name="gaussian", **kw)
 
     @classmethod
@@ -446,7 +446,7 @@ def synthetic_vectors(n: int, seed: int = 0, model: VectorModel | None = None,
     c = 0
     while done < n:
         rows = min(chunk, n - done)
-        yield model.sample(_rng(seed, f"vectors-{chunk}", c), chunk)[:rows]
+        yield model.sample(seeded_rng(seed, f"vectors-{chunk}", c), chunk)[:rows]
         done += rows
         c += 1
 
@@ -464,7 +464,7 @@ def vector_matrix(n: int, seed: int = 0, model: VectorModel | None = None) -> np
 
 def document_vectors(docs: list[SyntheticDocument], model: VectorModel, seed: int = 0, offset: int = 0) -> np.ndarray:
     """Vectors consistent with the documents' text: near the primary case, mixed with the donor like the text is."""
-    rng = _rng(seed, "document-vectors", offset)
+    rng = seeded_rng(seed, "document-vectors", offset)
     primary = np.array([d.primary for d in docs])
     donor = np.array([d.donor for d in docs])
     mix = np.array([d.mix for d in docs], dtype=np.float32)
@@ -473,8 +473,9 @@ def document_vectors(docs: list[SyntheticDocument], model: VectorModel, seed: in
 
 def case_base_vectors(pool: CasePool | None = None, embedder=None, cache_dir: Path | None = None) -> np.ndarray:
     """MiniLM vectors of the case base's texts (title + report), cached on disk by content."""
-    from ..kg.embed import MODEL_ID, Embedder
     from platformdirs import user_cache_dir
+
+    from ..kg.embed import MODEL_ID, Embedder
 
     pool = pool or CasePool.default()
     texts = [f"{c.title}\n{c.report}" for c in pool.cases]

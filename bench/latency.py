@@ -7,10 +7,10 @@ import time
 
 from pydantic import BaseModel
 
-from ..kg.bench import percentile
-from .diagnose import diagnose
-from .knowledge import KnowledgeBase
-from .models import ReportRequest
+from ..assistant.diagnose import diagnose
+from ..assistant.knowledge import KnowledgeBase
+from ..assistant.models import ReportRequest
+from .measure import percentile
 
 
 class LatencyReport(BaseModel):

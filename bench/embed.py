@@ -1,0 +1,78 @@
+"""Embedding throughput and single-report latency of the MiniLM model per device (fp32, and fp16 on CUDA)."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+from collections.abc import Callable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .measure import Machine, gpu_name, percentile, single_query_latencies, timed
+
+
+# ---------------------------------------------------------------------------------------------------- embeddings
+class EmbedRow(BaseModel):
+    device: str
+    precision: str
+    batch_size: int
+    texts: int
+    seconds: float
+    texts_per_s: float
+    single_p50_ms: float = Field(description="one report at a time, as diagnose embeds it")
+    single_p99_ms: float
+
+
+class EmbedBench(BaseModel):
+    bench: str = "embed"
+    model: str
+    texts: int
+    mean_chars: float
+    gpu_name: str | None
+    speedup_gpu_vs_cpu: float | None = Field(description="best GPU texts/s over CPU texts/s, same texts")
+    rows: list[EmbedRow]
+    machine: Machine
+
+
+def embed_devices() -> list[tuple[str, bool]]:
+    """(device, half precision) pairs this machine can run: CPU in float32, and CUDA in float32 and float16."""
+    pairs = [("cpu", False)]
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            pairs += [("cuda", False), ("cuda", True)]
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    return pairs
+
+
+def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = None, batch_size: int = 64,
+                single: int = 50, seed: int = 0, progress: Callable[[str], None] | None = None) -> EmbedBench:
+    """MiniLM embedding throughput (texts/s, batched) and single-report latency on each device, over the same
+    synthetic case-like documents (title + report, as the index embeds them)."""
+    from ..kg.embed import MODEL_ID, Embedder
+    from .synthetic import synthetic_cases
+
+    say = progress or (lambda _m: None)
+    docs = [f"{c.title}\n{c.report}" for c in synthetic_cases(texts, seed)]
+    rows: list[EmbedRow] = []
+    for device, half in devices or embed_devices():
+        precision = "fp16" if half else "fp32"
+        say(f"MiniLM on {device} ({precision}): {len(docs):,} texts in batches of {batch_size}")
+        emb = Embedder(device=device, batch_size=batch_size, half=half)
+        emb.encode(docs[:batch_size])  # load and warm up outside the timing
+        secs, _ = timed(emb.encode, docs)
+        lat, _ = single_query_latencies(lambda t: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
+        rows.append(EmbedRow(device=device, precision=precision, batch_size=batch_size, texts=len(docs),
+                             seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
+                             single_p50_ms=round(statistics.median(lat), 2), single_p99_ms=round(percentile(lat, 0.99), 2)))
+        emb = None
+        gc.collect()
+    cpu = [r.texts_per_s for r in rows if r.device == "cpu"]
+    gpu = [r.texts_per_s for r in rows if r.device != "cpu"]
+    return EmbedBench(model=MODEL_ID, texts=len(docs), mean_chars=round(float(np.mean([len(d) for d in docs])), 1),
+                      gpu_name=gpu_name() if gpu else None,
+                      speedup_gpu_vs_cpu=round(max(gpu) / cpu[0], 1) if gpu and cpu else None, rows=rows,
+                      machine=Machine.now())
