@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,14 @@ from .environment import environment_findings, finding_evidence
 from .explain import answer_for
 from .facts import extract_facts
 from .knowledge import KnowledgeBase
-from .models import Diagnosis, EnvironmentFinding, ExtractedFacts, LabelScore, ReportRequest, SimilarFailure
+from .models import (
+    Diagnosis,
+    EnvironmentFinding,
+    ExtractedFacts,
+    LabelScore,
+    ReportRequest,
+    SimilarFailure,
+)
 from .rank import cause_distribution, ranked_leaves
 from .report import prepare_report
 from .retrieve import Neighbour, retrieve
@@ -107,10 +114,4 @@ def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[
                            title=n.failure.title, fix=n.failure.fix) for n in hits]
 
 
-def diagnose_many(kb: KnowledgeBase, requests: Iterable[ReportRequest],
-                  weights: DiagnosisWeights | None = None) -> Iterator[Diagnosis]:
-    for r in requests:
-        yield diagnose(kb, r, weights)
-
-
-__all__ = ["Analysis", "analyse", "diagnose", "diagnose_many", "exclusion_keys", "similar"]
+__all__ = ["Analysis", "analyse", "diagnose", "exclusion_keys", "similar"]

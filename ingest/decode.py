@@ -119,5 +119,51 @@ def decode_argv(arg: str, what: str = "the argument") -> str:
     return decode_bytes(raw, what)
 
 
-__all__ = ["CheckUnicode", "LEGACY", "UndecodableInput", "UnicodeText", "check_unicode", "decode_argv", "decode_bytes",
+def byte_lines(data: bytes) -> list[bytes]:
+    """The file's lines (``\\n`` or ``\\r\\n``), without their line ends; a file with a byte-order mark is
+    read in its encoding first."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-32 LE starts with UTF-16 LE's mark
+        data = decode_bytes(data, "the batch file").encode("utf-8")
+    lines = [line.removesuffix(b"\r") for line in data.split(b"\n")]
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+def decode_lines(lines: list[bytes], what: str = "line") -> list[str | UndecodableInput]:
+    """Each line as text: UTF-8, else the legacy encoding detected over all the lines that are not UTF-8."""
+    out: list[str | UndecodableInput] = []
+    legacy: str | UndecodableInput | None = None
+    for n, line in enumerate(lines, 1):
+        try:
+            out.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        if legacy is None:
+            rest = b"\n".join(x for x in lines if not _is_utf8(x))
+            try:
+                legacy = detect_encoding(rest, "the lines that are not UTF-8")
+            except UndecodableInput as e:
+                legacy = e
+        if isinstance(legacy, UndecodableInput):
+            out.append(UndecodableInput(f"{what} {n} is not UTF-8 text"))
+            continue
+        try:
+            out.append(decode_bytes(line, f"{what} {n}", legacy))
+        except UndecodableInput as e:
+            out.append(e)
+    return out
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+__all__ = ["CheckUnicode", "LEGACY", "UndecodableInput", "UnicodeText", "byte_lines", "check_unicode", "decode_argv",
+           "decode_bytes", "decode_lines",
            "detect_encoding"]

@@ -43,7 +43,7 @@ def seen(kb, monkeypatch):
 
     monkeypatch.setattr(cli, "_load_kb", lambda home: kb)
     monkeypatch.setattr(engine, "diagnose", spy)
-    monkeypatch.setattr("failgraph.ui.batch.diagnose", spy)
+    monkeypatch.setattr("failgraph.assistant.batch.diagnose", spy)
     return reports
 
 

@@ -10,7 +10,13 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ..ingest.cases import load_cases
@@ -284,16 +290,16 @@ def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: err
              top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
              home: HomeOpt = None):
     """Diagnose a failure report: ranked root causes with fixes, similar past failures and the graph path."""
+    from ..assistant.batch import batch_answers, validation_message
     from ..assistant.diagnose import diagnose as run_diagnosis
     from ..assistant.models import ReportRequest
     from ..assistant.report import ReportError
-
-    from .batch import batch_answers, split_lines, validation_message
+    from ..ingest.decode import byte_lines, decode_lines
 
     if (text is None) == (batch is None):
         fail("give either a report TEXT (or '-' for stdin) or --batch FILE.jsonl")
     if batch is not None:
-        lines = split_lines(batch.read_bytes())
+        lines = decode_lines(byte_lines(batch.read_bytes()))
         kb = _load_kb(home)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
