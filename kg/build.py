@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..ingest.cases import Case
+from ..ingest.extract import error_signature
+from ..ingest.extract.environment import extract_quantization
 from ..ingest.records import FailureRecord, IssueDocument
 from .embed import Embedder
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
@@ -79,8 +81,8 @@ def as_inputs(data: GraphInputs | list[FailureRecord]) -> GraphInputs:
 
 
 def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int], None] | None = None,
-              signature_of: SignatureFn | None = None,
-              quantization_of: Callable[[str], list[str]] | None = None) -> Iterator[Quad]:
+              signature_of: SignatureFn | None = error_signature,
+              quantization_of: Callable[[str], list[str]] | None = extract_quantization) -> Iterator[Quad]:
     """The ontology's quads, then the records', cases' and documents' (progress is reported once per item)."""
     inputs = as_inputs(data)
     yield from ontology_quads()
@@ -91,8 +93,8 @@ def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int],
 
 def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),
                     documents: Iterable[IssueDocument] = (), progress: Callable[[int], None] | None = None,
-                    signature_of: SignatureFn | None = None,
-                    quantization_of: Callable[[str], list[str]] | None = None) -> Iterator[str]:
+                    signature_of: SignatureFn | None = error_signature,
+                    quantization_of: Callable[[str], list[str]] | None = extract_quantization) -> Iterator[str]:
     """The same statements as :func:`all_quads`, in the same order, as N-Quads lines: written straight from the
     records without building rdflib terms, and streamed, so any number of records (e.g. a generator) fits in
     constant memory."""
@@ -110,8 +112,8 @@ def _ontology_lines() -> tuple[str, ...]:
 
 def write_nquads(path: Path, records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),
                  documents: Iterable[IssueDocument] = (), *, progress: Callable[[int], None] | None = None,
-                 signature_of: SignatureFn | None = None,
-                 quantization_of: Callable[[str], list[str]] | None = None, buffer_lines: int = 20_000) -> int:
+                 signature_of: SignatureFn | None = error_signature,
+                 quantization_of: Callable[[str], list[str]] | None = extract_quantization, buffer_lines: int = 20_000) -> int:
     """Write the graph of the inputs (iterables, streamed) to an N-Quads file; returns the number of quads."""
     n = 0
     buf: list[str] = []
@@ -135,15 +137,19 @@ def _counting(items, progress: Callable[[int], None] | None):
 
 
 def populate(store: GraphStore, data: GraphInputs | list[FailureRecord],
-             progress: Callable[[int], None] | None = None, signature_of: SignatureFn | None = None) -> int:
-    """Fill any store (e.g. an in-memory one for tests) with the ontology and the inputs; returns the quad count."""
-    return store.add_quads(all_quads(data, progress, signature_of))
+             progress: Callable[[int], None] | None = None, signature_of: SignatureFn | None = error_signature,
+             quantization_of: Callable[[str], list[str]] | None = extract_quantization) -> int:
+    """Fill any store (e.g. an in-memory one for tests) with the ontology and the inputs; returns the quad count.
+
+    Every build function reads the cases' error signatures and quantization formats with failgraph's extractors
+    unless told otherwise (``None``: leave those facts out)."""
+    return store.add_quads(all_quads(data, progress, signature_of, quantization_of))
 
 
 def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, validate: bool | None = None,
                 progress: Callable[[int], None] | None = None, problems: int = 0,
-                signature_of: SignatureFn | None = None,
-                quantization_of: Callable[[str], list[str]] | None = None,
+                signature_of: SignatureFn | None = error_signature,
+                quantization_of: Callable[[str], list[str]] | None = extract_quantization,
                 embedder: Embedder | None = None, on_phase: Callable[[str], None] | None = None,
                 wait: bool | float = True, on_wait: Callable[[], None] | None = None) -> BuildReport:
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.

@@ -22,7 +22,6 @@ from rich.table import Table
 from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
 from ..ingest.decode import decode_argv, decode_bytes
-from ..ingest.extract import error_signature, extract_environment
 from ..ingest.sources import load_issue_documents
 from ..kg.build import BuildError, GraphInputs, Phase, build_graph, open_store
 from ..kg.home import GraphHome, HomeBusy, NoGraphError
@@ -109,8 +108,7 @@ def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dat
                       highlight=False, soft_wrap=True)
 
         report = build_graph(gh, inputs, validate=validate, problems=len(problems),
-                             progress=lambda n: bar.advance(task, n), signature_of=error_signature,
-                             quantization_of=lambda text: extract_environment(text).quantization,
+                             progress=lambda n: bar.advance(task, n),
                              embedder=embedder, on_phase=on_phase, wait=wait, on_wait=on_wait)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
