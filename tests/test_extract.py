@@ -1,7 +1,5 @@
 """The extraction layer: libraries and versions, environment facts, error signatures, and its evaluation."""
 
-import doctest
-import importlib
 import json
 import time
 
@@ -518,14 +516,6 @@ def test_evaluate_command_line(capsys):
     assert "(a) libraries + versions" in text and "(b) error signatures" in text
     assert main(["--cases", "/nonexistent/cases.jsonl"]) == 2
 
-
-@pytest.mark.parametrize("module", ["failgraph.ingest.extract", "failgraph.ingest.extract.facts",
-                                    "failgraph.ingest.extract.libraries", "failgraph.ingest.extract.environment",
-                                    "failgraph.ingest.extract.errors", "failgraph.ingest.extract.hardware",
-                                    "failgraph.ingest.extract._text", "failgraph.ingest.extract.evaluate"])
-def test_docstring_examples_run(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_version_followed_by_a_gpu_line_is_kept():

@@ -1,5 +1,3 @@
-import doctest
-import importlib
 import json
 import re
 
@@ -79,9 +77,3 @@ def test_middle_levels_are_concepts_and_every_concept_is_defined():
             assert len(c.definition) > 20, c.label
     assert len(tax.concepts("root_cause", Level.subcategory)) == 9
 
-
-@pytest.mark.parametrize("module", ["failgraph.ontology.taxonomy", "failgraph.ingest.records", "failgraph.kg.mapping",
-                                    "failgraph.kg.named_queries"])
-def test_docstring_examples_run(module):
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

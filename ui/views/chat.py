@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Literal
 
 import streamlit as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ...assistant.diagnose import diagnose
+from ...assistant.followup import refine
 from ...assistant.knowledge import KnowledgeBase
-from ...assistant.models import Diagnosis, ReportRequest
-from ...assistant.report import ReportError
+from ...assistant.models import Diagnosis
 from . import state
-from .render import clip_paste, combine_reports, md_escape, md_link, md_with_links, path_dot
+from .render import clip_paste, md_escape, md_link, md_with_links, path_dot
 
 TURNS = "fg_turns"
 REPORT = "fg_report"
@@ -32,29 +31,11 @@ class Turn(BaseModel):
     note: str | None = None
 
 
-def change_note(previous: Diagnosis | None, current: Diagnosis) -> str | None:
-    """How a follow-up moved the top cause (None for a first answer)."""
-    if previous is None or not previous.root_causes or not current.root_causes:
-        return None
-    before, after = previous.root_causes[0], current.root_causes[0]
-    if before.label == after.label:
-        return f"Refined with your follow-up: the top cause stays {after.label} (score {before.score:.2f} → " \
-               f"{after.score:.2f})."
-    return f"Refined with your follow-up: the top cause changed from {before.label} ({before.score:.2f}) to " \
-           f"{after.label} ({after.score:.2f})."
-
-
 def answer(kb: KnowledgeBase, previous_report: str | None, message: str,
            previous: Diagnosis | None) -> tuple[str | None, Turn]:
     """Diagnose ``message`` (appended to the previous report, if any); returns the new report text and the answer."""
-    report = combine_reports(previous_report, message)
-    try:
-        d = diagnose(kb, ReportRequest(text=report, top_k=TOP_K))
-    except ReportError as e:
-        return previous_report, Turn(role="assistant", error=str(e))
-    except ValidationError as e:  # text no UTF-8 can carry (a lone surrogate): the same rule as the API's
-        return previous_report, Turn(role="assistant", error=e.errors()[0]["msg"].removeprefix("Value error, "))
-    return report, Turn(role="assistant", diagnosis=d, note=change_note(previous, d))
+    r = refine(kb, previous_report, message, previous, TOP_K)
+    return r.report, Turn(role="assistant", diagnosis=r.diagnosis, error=r.error, note=r.note)
 
 
 def render_diagnosis(d: Diagnosis, note: str | None = None, key: str = "") -> None:
@@ -140,4 +121,4 @@ def reset() -> None:
     st.session_state[REPORT] = None
 
 
-__all__ = ["Turn", "answer", "change_note", "page", "render_diagnosis"]
+__all__ = ["Turn", "answer", "page", "render_diagnosis"]

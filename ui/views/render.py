@@ -1,5 +1,5 @@
-"""Pure helpers of the app: escaping untrusted text for Markdown and DOT, issue links, explanation-path pictures and
-follow-up merging. No Streamlit here, so all of it is testable alone.
+"""Pure helpers of the app: escaping untrusted text for Markdown and DOT, issue links and explanation-path pictures.
+No Streamlit here, so all of it is testable alone.
 
 Everything shown from a report or from the graph (issue titles and texts can come from ingested GitHub threads) goes
 through :func:`md_escape` or :func:`md_with_links`; the app never uses ``unsafe_allow_html``.
@@ -20,8 +20,6 @@ WORD_JOINER = "\u2060"
 _AUTOLINK_START = re.compile(r"(?i)(?<=h)(?=ttps?:)|(?<=w)(?=ww\.)|(?=@)")
 GITHUB_ISSUE = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/(?:issues|pull|discussions)/\d+")
 _URL = re.compile(r"https?://[^\s()<>\"']+")
-#: Separator put between a report and its follow-ups.
-FOLLOW_UP_MARK = "\n\n--- follow-up ---\n"
 
 
 def md_escape(text: str) -> str:
@@ -119,20 +117,6 @@ def clip_paste(text: str, limit: int) -> tuple[str, str | None]:
         "most).")
 
 
-def combine_reports(previous: str | None, follow_up: str) -> str:
-    """A follow-up (a pasted ``pip freeze``, a traceback, an answer) appended to the report it refines.
-
-    >>> combine_reports(None, "OOM")
-    'OOM'
-    >>> combine_reports("OOM", "torch==2.1").endswith("torch==2.1")
-    True
-    """
-    follow_up = follow_up.strip()
-    if not previous:
-        return follow_up
-    return previous.rstrip() + FOLLOW_UP_MARK + follow_up
-
-
 # ---------------------------------------------------------------------------------------------- explanation paths
 def dot_string(text: str, width: int = 30) -> str:
     """A DOT double-quoted string of ``text``, wrapped for a node label (escapes quotes and backslashes)."""
@@ -168,5 +152,5 @@ def path_dot(path: list[PathStep], report_label: str = "your report") -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FOLLOW_UP_MARK", "WORD_JOINER", "clip_paste", "combine_reports", "dot_string", "md_escape", "md_link",
+__all__ = ["WORD_JOINER", "clip_paste", "dot_string", "md_escape", "md_link",
            "md_unescape", "md_with_links", "path_dot", "safe_issue_url", "short_issue"]
