@@ -5,7 +5,15 @@ not re-exported here so that the name ``diagnose`` keeps meaning the module.
 """
 
 from .knowledge import KnowledgeBase
-from .models import CauseAnswer, Diagnosis, ExtractedFacts, LabelScore, PathStep, ReportRequest, SimilarFailure
+from .models import (
+           CauseAnswer,
+           Diagnosis,
+           ExtractedFacts,
+           LabelScore,
+           PathStep,
+           ReportRequest,
+           SimilarFailure,
+)
 from .report import ReportError
 
 __all__ = ["CauseAnswer", "Diagnosis", "ExtractedFacts", "KnowledgeBase", "LabelScore", "PathStep", "ReportError",

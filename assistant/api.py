@@ -40,7 +40,13 @@ from .diagnose import diagnose, similar
 from .knowledge import KnowledgeBase
 from .models import Diagnosis, ReportRequest, SimilarFailure
 from .report import ReportError
-from .sparql_protocol import EndpointSettings, ErrorResponse, QueryLimits, QueryService, sparql_router
+from .sparql_protocol import (
+    EndpointSettings,
+    ErrorResponse,
+    QueryLimits,
+    QueryService,
+    sparql_router,
+)
 
 log = logging.getLogger("failgraph.api")
 

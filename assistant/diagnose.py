@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ingest.extract import extract_environment
 from ..ingest.records import issue_key
 from .doctor import Finding
 from .environment import environment_findings, finding_evidence
 from .explain import answer_for
-from .facts import extract_facts
+from .facts import facts_of
 from .knowledge import KnowledgeBase
 from .models import (
     Diagnosis,
@@ -64,8 +65,9 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     prepared = prepare_report(request.report_text)
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
-    facts = extract_facts(prepared.full_text)
-    findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None) \
+    env = extract_environment(prepared.full_text)  # read once: the answer's facts and the environment checks
+    facts = facts_of(env)
+    findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None, env) \
         if w.use_environment else []
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]

@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from ..ingest.cases import Case, load_cases
+from ..ingest.extract.environment_report import EnvironmentHints, hints_from_case
 from ..ontology.compat import CompatKB, load_compat_kb
-from .doctor import DoctorReport, EnvironmentHints, diagnose_environment, hints_from_case
+from .doctor import DoctorReport, diagnose_environment
 
 ENV_LABELS = (
     "Environment Compatibility Issues - Dependency Library Compatibility",

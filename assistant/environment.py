@@ -7,6 +7,7 @@ from functools import cache
 
 import yaml
 
+from ..ingest.extract.environment import EnvironmentFacts
 from ..ontology import data_path, load_taxonomy
 from ..ontology.compat import Condition, compat_rules
 from .doctor import DoctorError, Finding, diagnose_environment
@@ -36,10 +37,12 @@ def cause_of_rule() -> dict[str, str]:
     return {r.id: leaves[_about(r.when)] for r in compat_rules()}
 
 
-def environment_findings(text: str, model: str | None = None) -> list[Finding]:
-    """Error and warning findings for the environment a report describes (none when it states none)."""
+def environment_findings(text: str, model: str | None = None,
+                         facts: EnvironmentFacts | None = None) -> list[Finding]:
+    """Error and warning findings for the environment a report describes (none when it states none); ``facts``: the
+    report's facts, when the caller has already extracted them."""
     try:
-        report = diagnose_environment(text, model=model)
+        report = diagnose_environment(text, model=model, facts=facts)
     except DoctorError:
         return []
     return [f for f in report.findings if f.severity in SEVERITY_WEIGHT]

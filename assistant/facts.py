@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from ..ingest.extract import extract_environment
+from ..ingest.extract.environment import EnvironmentFacts
 from .models import ExtractedFacts
 
 
 def extract_facts(text: str) -> ExtractedFacts:
-    env = extract_environment(text)
+    """The report's facts in the answer's shape."""
+    return facts_of(extract_environment(text))
+
+
+def facts_of(env: EnvironmentFacts) -> ExtractedFacts:
+    """Facts already extracted (:func:`failgraph.ingest.extract.extract_environment`) in the answer's shape."""
     libs: dict[str, str] = {}
     for m in env.libraries:
         libs.setdefault(m.name, m.version)
@@ -17,4 +23,4 @@ def extract_facts(text: str) -> ExtractedFacts:
                           errors=list(dict.fromkeys(e.signature for e in env.errors)))
 
 
-__all__ = ["extract_facts"]
+__all__ = ["extract_facts", "facts_of"]

@@ -37,7 +37,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..kg.remote import ProcessQueryPool, QueryBusy, QueryTimeout
 from ..kg.results import AskResult, GraphResult, QueryResult, RDFTerm, SelectResult
 from ..kg.sparql_text import ALLOWED_SERVICES_ENV, update_keyword
-from ..kg.store import GraphStore, OxigraphStore, QueryDataset, ServiceRefused, StoreError, check_query
+from ..kg.store import (
+    GraphStore,
+    OxigraphStore,
+    QueryDataset,
+    ServiceRefused,
+    StoreError,
+    check_query,
+)
 from ..ontology.namespaces import PREFIXES
 
 TRUNCATED_HEADER = "X-Failgraph-Truncated"

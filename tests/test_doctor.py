@@ -9,10 +9,7 @@ import typer
 from failgraph.assistant import doctor as doctor_mod
 from failgraph.assistant.doctor import (
     DoctorError,
-    EnvironmentHints,
     diagnose_environment,
-    here_environment,
-    parse_report,
     past_environments_from_cases,
     past_environments_from_corpus,
     past_environments_from_store,
@@ -25,6 +22,8 @@ from failgraph.assistant.doctor_eval import (
     render,
 )
 from failgraph.ingest.cases import load_cases
+from failgraph.ingest.extract.environment_report import EnvironmentHints, parse_report
+from failgraph.ingest.extract.interpreter import here_environment
 from failgraph.ui.cli_doctor import doctor
 from typer.testing import CliRunner
 
