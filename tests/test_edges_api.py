@@ -28,7 +28,7 @@ def kb(tmp_path_factory, dataset_dir):
 def client(kb, home):
     from fastapi.testclient import TestClient
 
-    from failgraph.assistant.api import create_app
+    from failgraph.ui.http import create_app
     from failgraph.kg.build import open_store
 
     with TestClient(create_app(kb, open_store(home))) as c:
@@ -77,7 +77,7 @@ def test_head_healthz_is_200_without_a_body(client):
 
 def test_a_bad_text_does_not_fail_its_batch_companions():
     """Defence in depth: a text the model cannot encode fails only its own request, not the shared batch."""
-    from failgraph.assistant.api import BatchingEmbedder
+    from failgraph.kg.batching_embedder import BatchingEmbedder
 
     class Model:  # encodes like a tokenizer that raises on one text; the batch it is in fails as a whole
         calls = 0
@@ -105,7 +105,7 @@ def test_bad_clients_never_harm_good_concurrent_requests(kb, home, caplog):
     """Two clients send lone surrogates while good clients diagnose: every good request answers 200."""
     import httpx
 
-    from failgraph.assistant.api import create_app
+    from failgraph.ui.http import create_app
     from failgraph.kg.build import open_store
 
     caplog.set_level(logging.INFO)

@@ -62,9 +62,9 @@ def kb(tmp_path_factory, dataset_dir):
 
 @pytest.fixture(scope="module")
 def api(kb, home):
-    from failgraph.assistant.api import create_app
+    from failgraph.ui.http import create_app
     from failgraph.kg.build import open_store
-    from failgraph.assistant.sparql_protocol import QueryLimits
+    from failgraph.kg.sparql_service import QueryLimits
 
     return create_app(kb, open_store(home), sparql=QueryLimits(timeout_s=5, max_rows=200))
 

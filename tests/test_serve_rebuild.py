@@ -4,8 +4,8 @@ the store answers, and no error shown to a client carries a filesystem path."""
 import pytest
 from fastapi.testclient import TestClient
 
-from failgraph.assistant.api import create_app
-from failgraph.assistant.sparql_protocol import QueryLimits
+from failgraph.kg.sparql_service import QueryLimits
+from failgraph.ui.http import create_app
 from failgraph.ingest.dataset import load_dataset
 from failgraph.kg.build import build_graph, open_store
 from failgraph.kg.home import GraphHome

@@ -46,9 +46,9 @@ def quads():
 def client(request, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from failgraph.assistant.api import create_app
-    from failgraph.assistant.sparql_protocol import EndpointSettings, QueryLimits
+    from failgraph.kg.sparql_service import QueryLimits
     from failgraph.kg.store import OxigraphStore, RdflibStore
+    from failgraph.ui.http import EndpointSettings, create_app
 
     if request.param == "rdflib":
         store = RdflibStore()

@@ -48,13 +48,13 @@ def serve(host: HostOpt = "127.0.0.1",
     endpoint at /sparql."""
     import uvicorn
 
-    from ..assistant.api import ApiLimits, create_app
     from ..assistant.knowledge import KnowledgeBase
-    from ..assistant.sparql_protocol import EndpointSettings, QueryLimits
     from ..kg.build import SnapshotStore
     from ..kg.home import GraphHome
     from ..kg.remote import connect
+    from ..kg.sparql_service import QueryLimits
     from ..kg.store import StoreError
+    from .http import ApiLimits, EndpointSettings, create_app
 
     root = _check_home(home)
     policy = query_policy(allow_service)

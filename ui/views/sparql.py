@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...assistant.sparql_protocol import QueryOutcome
+from ...kg.sparql_service import QueryOutcome
 from ...kg.named_queries import list_queries
 from ...kg.remote import QueryBusy, QueryTimeout
 from ...kg.results import AskResult, GraphResult, SelectResult

@@ -13,7 +13,7 @@ import os
 import streamlit as st
 
 from ...assistant.knowledge import KnowledgeBase
-from ...assistant.sparql_protocol import QueryLimits, QueryService
+from ...kg.sparql_service import QueryLimits, QueryService
 from ...kg.build import open_store
 from ...kg.home import HOME_ENV, GraphHome, NoGraphError
 from ...kg.sparql_text import QueryPolicy

@@ -1,0 +1,86 @@
+"""The server's knowledge base: loaded lazily, once, however many requests ask for it at the same time."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+
+from ...assistant.knowledge import KnowledgeBase
+from ...kg.batching_embedder import BatchingEmbedder
+from ...kg.home import NoGraphError
+from ...kg.store import StoreError
+
+log = logging.getLogger("failgraph.api")
+
+
+class KnowledgeUnavailable(Exception):
+    """The knowledge base is not configured or could not be loaded (503)."""
+
+
+def with_batching(kb: KnowledgeBase) -> KnowledgeBase:
+    """A shallow copy of ``kb`` (sharing its corpus and indexes) whose embedder micro-batches concurrent requests."""
+    if isinstance(kb.embedder, BatchingEmbedder):
+        return kb
+    twin = copy.copy(kb)
+    twin.embedder = BatchingEmbedder(kb.embedder)
+    return twin
+
+
+class LazyKnowledgeBase:
+    """Loads the knowledge base once, on first use, however many threads ask at the same time."""
+
+    def __init__(self, source: KnowledgeBase | Callable[[], KnowledgeBase] | None,
+                 wrap: Callable[[KnowledgeBase], KnowledgeBase] = lambda kb: kb):
+        self._factory = None if isinstance(source, KnowledgeBase) or source is None else source
+        self._wrap = wrap
+        self._kb = wrap(source) if isinstance(source, KnowledgeBase) else None
+        self._lock = threading.Lock()
+        self._loading = False
+        self._failed: str | None = None
+
+    @property
+    def state(self) -> str:
+        """``loaded``, ``loading``, ``not loaded``, ``failed`` or ``none`` (no knowledge base configured)."""
+        if self._kb is not None:
+            return "loaded"
+        if self._factory is None:
+            return "none"
+        if self._loading:
+            return "loading"
+        return "failed" if self._failed else "not loaded"
+
+    def get(self) -> KnowledgeBase:
+        """The knowledge base, loading it first if needed; raises :class:`KnowledgeUnavailable`."""
+        kb = self._kb
+        if kb is not None:
+            return kb
+        if self._factory is None:
+            raise KnowledgeUnavailable("this server has no knowledge base configured")
+        with self._lock:
+            if self._kb is None:
+                self._loading = True
+                try:
+                    self._kb = self._wrap(self._factory())
+                    self._failed = None
+                except NoGraphError as e:
+                    log.warning("the knowledge base is not available: %s", e)
+                    self._failed = "no graph"
+                    raise KnowledgeUnavailable("the knowledge base is not available: the graph home holds no usable "
+                                               "graph (run `failgraph build`; details in the server log)") from None
+                except (StoreError, OSError, ValueError) as e:  # their text may name files: the log gets it
+                    log.warning("the knowledge base is not available: %s", e)
+                    self._failed = type(e).__name__
+                    raise KnowledgeUnavailable("the knowledge base is not available: the graph could not be read "
+                                               "(details in the server log)") from None
+                except Exception as e:
+                    log.exception("loading the knowledge base failed")
+                    self._failed = type(e).__name__
+                    raise KnowledgeUnavailable("the knowledge base could not be loaded (see the server log)") from None
+                finally:
+                    self._loading = False
+            return self._kb
+
+
+__all__ = ["KnowledgeUnavailable", "LazyKnowledgeBase", "with_batching"]
