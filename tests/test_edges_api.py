@@ -28,7 +28,7 @@ def kb(tmp_path_factory, dataset_dir):
 def client(kb, home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
 
     with TestClient(create_app(kb, open_store(home))) as c:
@@ -105,7 +105,7 @@ def test_bad_clients_never_harm_good_concurrent_requests(kb, home, caplog):
     """Two clients send lone surrogates while good clients diagnose: every good request answers 200."""
     import httpx
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
 
     caplog.set_level(logging.INFO)

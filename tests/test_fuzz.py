@@ -62,7 +62,7 @@ def kb(tmp_path_factory, dataset_dir):
 
 @pytest.fixture(scope="module")
 def api(kb, home):
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
     from failgraph.kg.sparql_service import QueryLimits
 

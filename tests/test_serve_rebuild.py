@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from failgraph.kg.sparql_service import QueryLimits
-from failgraph.ui.http import create_app
+from failgraph.ui.httpapi import create_app
 from failgraph.ingest.dataset import load_dataset
 from failgraph.kg.build import build_graph, open_store
 from failgraph.kg.home import GraphHome

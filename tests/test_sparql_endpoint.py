@@ -45,7 +45,7 @@ def make_client(store, **limits):
     from fastapi.testclient import TestClient
 
     from failgraph.kg.sparql_service import QueryLimits
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     return TestClient(create_app(None, store, sparql=QueryLimits(**limits)))
 
 
@@ -260,7 +260,7 @@ def test_a_worker_whose_pool_went_away_exits_quietly(store):
 @pytest.fixture(scope="module")
 def served(store):
     from failgraph.kg.sparql_service import QueryLimits
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     with UvicornThread(create_app(None, store, sparql=QueryLimits(timeout_s=20))) as srv:
         yield srv
 
@@ -397,7 +397,7 @@ def test_cli_sparql_honours_from(home):
 def test_relative_iris_resolve_against_the_configured_url_not_the_host_header(store):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
 
     with TestClient(create_app(None, store)) as c:
         for headers in ({}, {"host": "attacker.example"}):
@@ -410,7 +410,7 @@ def test_relative_iris_resolve_against_the_configured_url_not_the_host_header(st
 def test_service_description_ignores_the_host_header(store):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
 
     SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
     with TestClient(create_app(None, store)) as c:
@@ -421,7 +421,7 @@ def test_service_description_ignores_the_host_header(store):
 
 
 def test_serve_builds_the_endpoint_url_from_its_own_configuration():
-    from failgraph.ui.http import EndpointSettings
+    from failgraph.ui.httpapi import EndpointSettings
 
     assert EndpointSettings.for_server("0.0.0.0", 8598).url == "http://0.0.0.0:8598/sparql"
     assert EndpointSettings.for_server("::1", 8598).url == "http://[::1]:8598/sparql"

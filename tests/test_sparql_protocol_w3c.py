@@ -48,7 +48,7 @@ def client(request, tmp_path_factory):
 
     from failgraph.kg.sparql_service import QueryLimits
     from failgraph.kg.store import OxigraphStore, RdflibStore
-    from failgraph.ui.http import EndpointSettings, create_app
+    from failgraph.ui.httpapi import EndpointSettings, create_app
 
     if request.param == "rdflib":
         store = RdflibStore()

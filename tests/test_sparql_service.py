@@ -161,7 +161,7 @@ def test_endpoint_answers_400_without_connecting(recorder, home, isolation):
     from fastapi.testclient import TestClient
 
     from failgraph.kg.sparql_service import QueryLimits
-    from failgraph.ui.http import create_app
+    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
 
     app = create_app(None, open_store(home), sparql=QueryLimits(timeout_s=20, isolation=isolation, workers=1))

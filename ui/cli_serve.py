@@ -54,7 +54,7 @@ def serve(host: HostOpt = "127.0.0.1",
     from ..kg.remote import connect
     from ..kg.sparql_service import QueryLimits
     from ..kg.store import StoreError
-    from .http import ApiLimits, EndpointSettings, create_app
+    from .httpapi import ApiLimits, EndpointSettings, create_app
 
     root = _check_home(home)
     policy = query_policy(allow_service)

@@ -1,4 +1,4 @@
-"""Request dependencies: what :func:`~failgraph.ui.http.app.create_app` keeps in ``app.state``, handed to routes."""
+"""Request dependencies: what :func:`~failgraph.ui.httpapi.app.create_app` keeps in ``app.state``, handed to routes."""
 
 from __future__ import annotations
 
