@@ -57,7 +57,7 @@ class CharNGramModel:
     def _add(self, docs: list[tuple[str, str, list[str]]], rows) -> None:
         weights = np.array([label_shares(labs, self._li) for _, _, labs in docs])
         self.counts += np.asarray((rows.T @ weights).T)
-        for (key, text, _), w in zip(docs, weights):
+        for (key, text, _), w in zip(docs, weights, strict=True):
             self._by_key.setdefault(key, []).append((text, w))
 
     @property
@@ -84,7 +84,7 @@ class CharNGramModel:
         jll = -(np.log(complement / complement_total[:, None]) @ val)
         p = np.exp(jll - jll.max())
         p /= p.sum()
-        return dict(zip(self.labels, p.tolist()))
+        return dict(zip(self.labels, p.tolist(), strict=True))
 
 
 __all__ = ["ALPHA", "CharNGramModel"]

@@ -49,7 +49,7 @@ class DiscriminantModel:
             self.class_sum += w.T @ x
             self.second_moment += x.T @ x
             self.documents += len(chunk)
-            for (key, _), wi in zip(chunk, w):
+            for (key, _), wi in zip(chunk, w, strict=True):
                 self._weights.setdefault(key, []).append(wi)
         self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
 
@@ -88,7 +88,7 @@ class DiscriminantModel:
         score = coef @ np.asarray(vector, dtype=np.float64) + intercept
         p = np.exp(score - score.max())
         p /= p.sum()
-        return {self.labels[i]: float(v) for i, v in zip(present, p)}
+        return {self.labels[i]: float(v) for i, v in zip(present, p, strict=True)}
 
 
 __all__ = ["SHRINKAGE", "DiscriminantModel"]

@@ -148,9 +148,9 @@ class _Tally:
 
     def scores(self, method: str) -> MethodScores:
         out = {}
-        for scheme in LEVELS:
+        for scheme, levels in LEVELS.items():
             out[scheme] = {}
-            for level in LEVELS[scheme]:
+            for level in levels:
                 ranks = self.ranks.get((method, scheme, level.value), [])
                 n = len(ranks)
                 out[scheme][level.value] = LevelScore(
@@ -189,7 +189,7 @@ def label_agreement(vectors, items: list[LabeledReport], threshold: float = NEAR
     same = {}
     for level in LEVELS["root_cause"]:
         labels = [tax.label_at("root_cause", it.root_cause, level) for it in items]
-        alike = sum(1 for i, j in zip(first, second) if labels[i] is not None and labels[i] == labels[j])
+        alike = sum(1 for i, j in zip(first, second, strict=True) if labels[i] is not None and labels[i] == labels[j])
         same[level.value] = alike / len(first) if len(first) else 0.0
     return LabelAgreement(threshold=threshold, pairs=len(first), same=same)
 
@@ -287,8 +287,8 @@ def plot_evaluation(result: EvaluationResult, path: Path) -> None:
     import numpy as np
 
     fig, axes = plt.subplots(1, 3, figsize=(21, 6.5), gridspec_kw={"width_ratios": [1, 1, 0.8]})
-    for ax, (title, conf) in zip(axes, [("Root-cause category", result.confusion),
-                                        ("Symptom category", result.confusion_symptom)]):
+    matrices = [("Root-cause category", result.confusion), ("Symptom category", result.confusion_symptom)]
+    for ax, (title, conf) in zip(axes[:2], matrices, strict=True):  # the third axis: the reliability plot
         labels = list(conf)
         m = np.array([[conf[g][p] for p in labels] for g in labels])
         ax.imshow(m, cmap="Blues")

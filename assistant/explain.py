@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from ..ontology import Level, load_taxonomy
 from ..ontology.rules import load_playbook
 from .models import CauseAnswer, ExtractedFacts, PathStep
@@ -30,11 +32,12 @@ def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[Pat
                               weight=round(ev.group_vector, 4)))
     for n in neighbours:
         if ev.cause in n.failure.root_causes:
-            steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url, weight=round(n.similarity, 4)))
+            steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url,
+                                  weight=round(n.similarity, 4)))
             steps.append(PathStep(source=n.failure.url, edge="has root cause", target=ev.cause))
             break
     chain = tax.ancestors(tax.leaf("root_cause", ev.cause))
-    for child, parent in zip(chain, chain[1:]):
+    for child, parent in itertools.pairwise(chain):
         steps.append(PathStep(source=child.label, edge="broader", target=parent.label))
     return steps
 

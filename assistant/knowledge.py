@@ -46,7 +46,7 @@ class KnowledgeBase:
 
     @classmethod
     def from_store(cls, store: GraphStore, embedder: Embedder | None = None, index_dir: Path | None = None,
-                   *, show_progress: bool = False) -> "KnowledgeBase":
+                   *, show_progress: bool = False) -> KnowledgeBase:
         embedder = embedder or Embedder()
         corpus = load_corpus(store)
         ids, texts = index_inputs(corpus)
@@ -58,7 +58,7 @@ class KnowledgeBase:
 
     @classmethod
     def from_home(cls, home: GraphHome, embedder: Embedder | None = None, *, show_progress: bool = False,
-                  snapshot: str | None = None) -> "KnowledgeBase":
+                  snapshot: str | None = None) -> KnowledgeBase:
         """The published graph of ``home`` (or its snapshot called ``snapshot``), with the text index that
         ``failgraph build`` persisted in the snapshot (built here, and saved when the snapshot can be written, if it
         is missing or stale). Everything is read into memory; the snapshot is pinned only while loading."""

@@ -70,7 +70,7 @@ class LabelStatistics:
 
     def cause_given_symptom(self, symptom: str, exclude: frozenset[str] = frozenset()) -> dict[str, float]:
         """Smoothed P(cause | symptom leaf) with the excluded issues' records removed."""
-        xp, xc, xs, xt = self._excluded(exclude)
+        xp, _xc, xs, _xt = self._excluded(exclude)
         dist = self.cause_prior(exclude)
         for node in reversed(self._chain[symptom]):  # category first, leaf last
             n = self.symptoms[node] - xs[node]

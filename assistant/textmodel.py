@@ -14,9 +14,11 @@ from collections import Counter
 import numpy as np
 
 _TOKEN = re.compile(r"[a-z][a-z0-9_]+(?:\.[a-z0-9_]+)*|\d+(?:\.\d+)+")
-STOP = frozenset("""the a an and or of to in on for with is are was were be been it this that i my we our you your
-have has had not no but when while from as at by after before then than so if into out up can could would should
-using use used model models""".split())
+STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "was", "were",
+                  "be", "been", "it", "this", "that", "i", "my", "we", "our", "you", "your", "have", "has", "had",
+                  "not", "no", "but", "when", "while", "from", "as", "at", "by", "after", "before", "then", "than",
+                  "so", "if", "into", "out", "up", "can", "could", "would", "should", "using", "use", "used", "model",
+                  "models"])
 
 
 def tokens(text: str) -> list[str]:
@@ -39,7 +41,7 @@ class TextModel:
         self.counts = np.zeros((len(self.labels), len(self.vocab)), dtype=np.float64)
         self.docs_per_label = np.zeros(len(self.labels))
         self.by_key: dict[str, list[tuple[list[int], Counter]]] = {}
-        for (key, _, labs), t in zip(docs, toks):
+        for (key, _, labs), t in zip(docs, toks, strict=True):
             vec = Counter({self.vocab[w]: n for w, n in t.items() if w in self.vocab})
             li = [self._li[lab] for lab in labs]
             for i in li:
@@ -62,7 +64,7 @@ class TextModel:
             for li, vec in self.by_key.get(key, []):
                 for i in li:
                     docs[i] -= 1 / len(li)
-                    for j, n in vec.items():
+                    for n in vec.values():
                         totals[i] -= n / len(li)
                     for j, n in vec.items():
                         if j in pos:
@@ -73,7 +75,7 @@ class TextModel:
         logp = logp / (temperature * max(1.0, math.sqrt(cnt.sum())))
         p = np.exp(logp - logp.max())
         p /= p.sum()
-        return dict(zip(self.labels, p.tolist()))
+        return dict(zip(self.labels, p.tolist(), strict=True))
 
 
 __all__ = ["TextModel", "tokens"]

@@ -240,8 +240,9 @@ def bench_e2e(size: int, *, seed: int = 0, reports: int = 100, warmup: int = 5, 
         if store is not None:
             store.close()
     embed_all = (2 * size) / (size / embed_rate + build_s + index_s) if embed_rate else 0.0
-    return E2EBench(size=size, distribution=dist.source, graph=graph, index=vindex.describe() if hasattr(vindex, "describe")
-                    else vindex.kind, recall_at_10=round(recall, 4),
+    return E2EBench(size=size, distribution=dist.source, graph=graph,
+                    index=vindex.describe() if hasattr(vindex, "describe") else vindex.kind,
+                    recall_at_10=round(recall, 4),
                     speedup_vs_bruteforce=round(statistics.median(lat_brute) / statistics.median(lat_pick), 2),
                     diagnose_p50_ms=rep.median_ms, diagnose_p99_ms=rep.p99_ms, diagnose_mean_ms=rep.mean_ms,
                     query_embedding_p50_ms=round(statistics.median(embed_ms), 2),

@@ -64,10 +64,11 @@ def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = N
         emb = Embedder(device=device, batch_size=batch_size, half=half)
         emb.encode(docs[:batch_size])  # load and warm up outside the timing
         secs, _ = timed(emb.encode, docs)
-        lat, _ = single_query_latencies(lambda t: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
+        lat, _ = single_query_latencies(lambda t, emb=emb: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
         rows.append(EmbedRow(device=device, precision=precision, batch_size=batch_size, texts=len(docs),
                              seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
-                             single_p50_ms=round(statistics.median(lat), 2), single_p99_ms=round(percentile(lat, 0.99), 2)))
+                             single_p50_ms=round(statistics.median(lat), 2),
+                             single_p99_ms=round(percentile(lat, 0.99), 2)))
         emb = None
         gc.collect()
     cpu = [r.texts_per_s for r in rows if r.device == "cpu"]

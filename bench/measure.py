@@ -38,7 +38,7 @@ def rss_mib() -> float:
 
 def percentile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))] if xs else float("nan")
 
 
 class Machine(BaseModel):
@@ -48,7 +48,7 @@ class Machine(BaseModel):
     platform: str
 
     @classmethod
-    def now(cls) -> "Machine":
+    def now(cls) -> Machine:
         try:
             load = [round(x, 2) for x in os.getloadavg()]
         except OSError:  # pragma: no cover
@@ -85,7 +85,9 @@ def single_query_latencies(search: Callable[[np.ndarray], list[list[str] | np.nd
 
 
 def recall_at_k(found: list, truth: np.ndarray, k: int = 10) -> float:
-    return float(np.mean([len(set(map(int, f[:k])) & set(map(int, t[:k]))) / k for f, t in zip(found, truth)]))
+    # ``found`` may cover only the first queries (brute force runs on a subset): truth is cut to match
+    hits = [len(set(map(int, f[:k])) & set(map(int, t[:k]))) / k for f, t in zip(found, truth, strict=False)]
+    return float(np.mean(hits))
 
 
 def gpu_name() -> str | None:

@@ -92,8 +92,8 @@ def bench_sparql(size: int, *, seed: int = 0, repeats: int = 3, rdflib_max: int 
         ox_rows: dict[str, list[dict]] = {}
         for q in study:
             say(f"Oxigraph: {q.name}")
-            cold, rows = timed(lambda: list(ox.select_rows(q.text)))
-            ts = [timed(lambda: list(ox.select_rows(q.text)))[0] for _ in range(repeats)]
+            cold, rows = timed(lambda q=q: list(ox.select_rows(q.text)))
+            ts = [timed(lambda q=q: list(ox.select_rows(q.text)))[0] for _ in range(repeats)]
             ox_rows[q.name] = rows
             timings[q.name] = QueryTiming(name=q.name, rows=len(rows), oxigraph_s=statistics.median(ts),
                                           oxigraph_cold_s=cold)
@@ -116,7 +116,7 @@ def bench_sparql(size: int, *, seed: int = 0, repeats: int = 3, rdflib_max: int 
             chosen = study if rdflib_queries == "all" else [get_query(TABLE2_QUERY)]
             for q in chosen:
                 say(f"rdflib: {q.name}")
-                secs, rows = timed(lambda: list(rd.select_rows(q.text)))
+                secs, rows = timed(lambda q=q: list(rd.select_rows(q.text)))
                 tm = timings[q.name]
                 tm.rdflib_s = secs
                 tm.speedup_vs_rdflib = round(secs / tm.oxigraph_s, 2) if tm.oxigraph_s > 0 else None

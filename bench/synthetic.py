@@ -90,12 +90,12 @@ class LabelDistribution:
         self.p = w / w.sum()
 
     @classmethod
-    def from_records(cls, records: Iterable[FailureRecord], source: str = "records") -> "LabelDistribution":
+    def from_records(cls, records: Iterable[FailureRecord], source: str = "records") -> LabelDistribution:
         return cls(Counter(LabelTuple(r.symptom, r.root_cause, r.stage, r.model, r.architecture, r.issue.repository,
                                       r.issue.status) for r in records), source)
 
     @classmethod
-    def from_cases(cls, cases: Iterable[Case]) -> "LabelDistribution":
+    def from_cases(cls, cases: Iterable[Case]) -> LabelDistribution:
         """A fallback when the dataset is not at hand: the curated case base's labels."""
         from ..ontology import load_vocabulary
 
@@ -110,7 +110,7 @@ class LabelDistribution:
         return cls(counts, "case base")
 
     @classmethod
-    def load(cls, dataset: str | Path | None = None) -> "LabelDistribution":
+    def load(cls, dataset: str | Path | None = None) -> LabelDistribution:
         """From the labeled dataset (``dataset``, ``$FAILGRAPH_DATASET`` or the cached download)."""
         from ..ingest.dataset import load_dataset
 
@@ -122,7 +122,7 @@ class LabelDistribution:
 
     def marginal(self, field: str) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
-        for t, p in zip(self.tuples, self.p):
+        for t, p in zip(self.tuples, self.p, strict=True):
             out[getattr(t, field)] += float(p)
         return dict(out)
 
@@ -194,7 +194,7 @@ def _segments(report: str, error_lines: list[str]) -> tuple[list[tuple[str, bool
     for line in report.split("\n"):
         if not line.strip():
             continue
-        if any(e in line for e in error_lines) or _CODEISH.search(line) and len(line) < 400 and ". " not in line:
+        if any(e in line for e in error_lines) or (_CODEISH.search(line) and len(line) < 400 and ". " not in line):
             if any(e in line for e in error_lines):
                 required.add(len(segs))
             segs.append((line, True))
@@ -270,7 +270,7 @@ class CasePool:
 
     @classmethod
     @cache
-    def default(cls) -> "CasePool":
+    def default(cls) -> CasePool:
         return cls(load_cases().cases)
 
     def _swap_versions(self, text: str, rng: random.Random, libs: list[LibraryFact]) -> tuple[str, list[LibraryFact]]:
@@ -281,7 +281,8 @@ class CasePool:
                 new = rng.choice(alts)
                 if new != lib.version:
                     text = re.sub(rf"(?<![\w.]){re.escape(lib.version)}(?![\w])", new, text)
-                    lib = LibraryFact.model_construct(name=lib.name, version=new)
+                    out.append(LibraryFact.model_construct(name=lib.name, version=new))
+                    continue
             out.append(lib)
         return text, out
 
@@ -339,7 +340,7 @@ class CasePool:
                 text, title = text.replace(c.model, new), title.replace(c.model, new)
                 fix = fix.replace(c.model, new) if fix else fix
                 model = new
-        for old, new in zip(c.environment.libraries, libs):
+        for old, new in zip(c.environment.libraries, libs, strict=True):
             if old.version != new.version:
                 title = title.replace(old.version, new.version)
         title = (rng.choice(TITLE_PREFIXES) + title)[:160]
@@ -392,7 +393,7 @@ class VectorModel:
     @classmethod
     def build(cls, centres: np.ndarray, *, weights: np.ndarray | None = None,
               donors: list[np.ndarray] | None = None, rank: int = 12, seed: int = 0, spread: float = 0.45,
-              isotropic: float = 0.08, name: str = "cases") -> "VectorModel":
+              isotropic: float = 0.08, name: str = "cases") -> VectorModel:
         centres = np.asarray(centres, dtype=np.float32)
         centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
         k, dim = centres.shape
@@ -405,13 +406,13 @@ class VectorModel:
         return cls(centres, dirs, w, donors, spread, isotropic, name)
 
     @classmethod
-    def gaussian(cls, clusters: int = 640, dim: int = 384, seed: int = 0, **kw) -> "VectorModel":
+    def gaussian(cls, clusters: int = 640, dim: int = 384, seed: int = 0, **kw) -> VectorModel:
         """Random centres (no model needed): for tests and when the embedding model is not installed."""
         rng = seeded_rng(seed, "centres", 0)
         return cls.build(rng.standard_normal((clusters, dim)).astype(np.float32), seed=seed, name="gaussian", **kw)
 
     @classmethod
-    def from_cases(cls, vectors: np.ndarray, pool: CasePool, seed: int = 0, **kw) -> "VectorModel":
+    def from_cases(cls, vectors: np.ndarray, pool: CasePool, seed: int = 0, **kw) -> VectorModel:
         """Centred on real embeddings of the case base (one row per ``pool.cases``), donors by root cause."""
         donors = [np.array(pool.by_cause[c.root_cause]) for c in pool.cases]
         return cls.build(vectors, weights=pool.weights, donors=donors, seed=seed, name="cases", **kw)
@@ -497,6 +498,21 @@ def case_base_vectors(pool: CasePool | None = None, embedder=None, cache_dir: Pa
     return vecs
 
 
-__all__ = ["CASE_NUMBER_BASE", "CHUNK", "CasePool", "LabelDistribution", "LabelTuple", "RECORD_NUMBER_BASE",
-           "SyntheticDocument", "VectorModel", "case_base_vectors", "default_distribution", "document_vectors",
-           "synthetic_cases", "synthetic_documents", "synthetic_records", "synthetic_vectors", "vector_matrix"]
+__all__ = [
+    "CASE_NUMBER_BASE",
+    "CHUNK",
+    "RECORD_NUMBER_BASE",
+    "CasePool",
+    "LabelDistribution",
+    "LabelTuple",
+    "SyntheticDocument",
+    "VectorModel",
+    "case_base_vectors",
+    "default_distribution",
+    "document_vectors",
+    "synthetic_cases",
+    "synthetic_documents",
+    "synthetic_records",
+    "synthetic_vectors",
+    "vector_matrix",
+]

@@ -103,7 +103,7 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
         gpu_backend,
         torch_cuda_available,
     )
-    
+
     say = progress or (lambda _m: None)
     backend = gpu_backend() if gpu is not False else None
     if gpu and backend is None:
@@ -192,8 +192,8 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
         desc = vi.describe()
         # through VectorIndex.search, as failgraph calls it (ids, scores and exclusion included)
         row = measure(f"{label}: {desc}", vi.index, build_s, vi.device, x_mib if vi.device == "gpu" else None,
-                      search_one=lambda q: [int(h.id) for h in vi.search(q[None, :], k)[0]],
-                      search_all=lambda qs: vi.search(qs, k))
+                      search_one=lambda q, vi=vi: [int(h.id) for h in vi.search(q[None, :], k)[0]],
+                      search_all=lambda qs, vi=vi: vi.search(qs, k))
         if pick_row is None:
             pick_row, index_desc = row, desc
         vi = None

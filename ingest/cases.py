@@ -80,7 +80,7 @@ class Case(BaseModel):
         return load_vocabulary().stage(v).label
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Case":
+    def _consistent(self) -> Case:
         ref = IssueRef.from_url(self.source_url)
         if ref.repository.lower() != self.repository.lower():
             raise ValueError(f"repository {self.repository!r} does not match source_url {self.source_url!r}")

@@ -177,5 +177,15 @@ def load_dataset(path: str | Path | None = None, **resolve_kw) -> DatasetLoad:
     return DatasetLoad(root=str(root), files=[str(f) for f in files], records=records, problems=problems)
 
 
-__all__ = ["DATASET_ENV", "DATASET_ARCHIVE_URL", "DatasetError", "DatasetLoad", "RawDatasetRecord", "RecordProblem",
-           "dataset_files", "load_dataset", "record_from_raw", "resolve_dataset"]
+__all__ = [
+    "DATASET_ARCHIVE_URL",
+    "DATASET_ENV",
+    "DatasetError",
+    "DatasetLoad",
+    "RawDatasetRecord",
+    "RecordProblem",
+    "dataset_files",
+    "load_dataset",
+    "record_from_raw",
+    "resolve_dataset",
+]

@@ -164,6 +164,15 @@ def _is_utf8(data: bytes) -> bool:
         return False
 
 
-__all__ = ["CheckUnicode", "LEGACY", "UndecodableInput", "UnicodeText", "byte_lines", "check_unicode", "decode_argv",
-           "decode_bytes", "decode_lines",
-           "detect_encoding"]
+__all__ = [
+    "LEGACY",
+    "CheckUnicode",
+    "UndecodableInput",
+    "UnicodeText",
+    "byte_lines",
+    "check_unicode",
+    "decode_argv",
+    "decode_bytes",
+    "decode_lines",
+    "detect_encoding",
+]

@@ -26,7 +26,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -245,7 +245,7 @@ class GitHubClient:
         if self._own:
             self._http.close()
 
-    def __enter__(self) -> "GitHubClient":
+    def __enter__(self) -> GitHubClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -356,7 +356,7 @@ class GitHubClient:
                 waits += 1
                 if waits > self.max_rate_limit_waits or wait > self.max_wait:
                     reset = resp.headers.get("x-ratelimit-reset")
-                    when = (f"; it resets at {datetime.fromtimestamp(int(reset), timezone.utc).isoformat()}"
+                    when = (f"; it resets at {datetime.fromtimestamp(int(reset), UTC).isoformat()}"
                             if reset and reset.isdigit() else "")
                     raise self._error(f"GitHub rate limit exhausted for {url}{when}"
                                       + ("" if self.authenticated else "; set GITHUB_TOKEN for a higher limit"))
@@ -487,8 +487,8 @@ def normalise_since(value: str) -> str:
     except ValueError:
         raise ValueError(f"not a date: {value!r}; use YYYY-MM-DD or an ISO 8601 time") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clean(text: str | None) -> str:
@@ -535,7 +535,7 @@ def _locked(store: Path, repository: str) -> Iterator[None]:
 
 
 def _shift(ts: str, seconds: int) -> str:
-    dt = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) + timedelta(seconds=seconds)
+    dt = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(seconds=seconds)
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -675,7 +675,25 @@ def ingest_github(repository: str, home_root: str | Path, *, client: GitHubClien
     return stats
 
 
-__all__ = ["API_URL", "API_VERSION", "CachedResponse", "ETagCache", "GitHubClient", "GitHubComment", "GitHubError",
-           "GitHubIngestStats", "GitHubIssue", "GitHubState", "Page", "TOKEN_ENV", "github_cache_dir",
-           "ingest_github", "issue_document", "next_link", "normalise_since", "parse_as", "parse_repository",
-           "state_path"]
+__all__ = [
+    "API_URL",
+    "API_VERSION",
+    "TOKEN_ENV",
+    "CachedResponse",
+    "ETagCache",
+    "GitHubClient",
+    "GitHubComment",
+    "GitHubError",
+    "GitHubIngestStats",
+    "GitHubIssue",
+    "GitHubState",
+    "Page",
+    "github_cache_dir",
+    "ingest_github",
+    "issue_document",
+    "next_link",
+    "normalise_since",
+    "parse_as",
+    "parse_repository",
+    "state_path",
+]

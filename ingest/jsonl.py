@@ -86,7 +86,7 @@ class ExportLine(BaseModel):
         return v.strip()
 
     @model_validator(mode="after")
-    def _some_text(self) -> "ExportLine":
+    def _some_text(self) -> ExportLine:
         if self.body is not None and self.text is not None and self.body != self.text:
             raise ValueError("give 'body' or 'text', not both")
         if not ((self.title or "").strip() or (self.body or self.text or "").strip()):
@@ -111,11 +111,10 @@ def _strings(v: Any, key: str, *, allow_null: bool) -> list[str]:
     if not isinstance(v, list):
         raise ValueError(f"expected a list, found {type(v).__name__}")
     out = []
-    for i, item in enumerate(v):
-        if isinstance(item, dict) and key in item:
-            item = item[key]
-            if item is None and allow_null:
-                item = ""
+    for i, entry in enumerate(v):
+        item = entry[key] if isinstance(entry, dict) and key in entry else entry
+        if item is None and allow_null and isinstance(entry, dict):
+            item = ""
         if not isinstance(item, str):
             raise ValueError(f"item {i}: expected a string or an object with a string {key!r}")
         out.append(item)
@@ -185,7 +184,7 @@ def parse_jsonl(path: str | Path) -> JsonlLoad:
     duplicates = 0
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
-            def bad(message: str) -> None:
+            def bad(message: str, lineno: int = lineno) -> None:
                 problems.append(LineProblem(file=str(path), line=lineno, message=message))
 
             try:

@@ -34,7 +34,7 @@ class IssueRef(BaseModel):
     status: Literal["open", "closed"] | None = None
 
     @classmethod
-    def from_url(cls, url: str, status: str | None = None) -> "IssueRef":
+    def from_url(cls, url: str, status: str | None = None) -> IssueRef:
         m = _ISSUE_URL.match(url.strip())
         if not m:
             raise ValueError(f"not a GitHub issue URL: {url!r}")
@@ -97,7 +97,7 @@ class FailureRecord(BaseModel):
         return v
 
 
-__all__ = ["IssueDocument", "IssueRef", "FailureRecord", "Provenance", "REPOSITORY_RENAMES", "issue_key"]
+__all__ = ["REPOSITORY_RENAMES", "FailureRecord", "IssueDocument", "IssueRef", "Provenance", "issue_key"]
 
 
 class IssueDocument(BaseModel):

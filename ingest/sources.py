@@ -124,6 +124,19 @@ def load_issue_documents(home_root: str | Path) -> list[IssueDocument]:
     return docs
 
 
-__all__ = ["JSONL_DIR", "GITHUB_DIR", "SOURCES_DIR", "SourceError", "StoredSource", "github_store_path",
-           "jsonl_store_path", "list_sources", "load_issue_documents", "read_documents", "safe_name", "source_files",
-           "sources_dir", "write_documents"]
+__all__ = [
+    "GITHUB_DIR",
+    "JSONL_DIR",
+    "SOURCES_DIR",
+    "SourceError",
+    "StoredSource",
+    "github_store_path",
+    "jsonl_store_path",
+    "list_sources",
+    "load_issue_documents",
+    "read_documents",
+    "safe_name",
+    "source_files",
+    "sources_dir",
+    "write_documents",
+]

@@ -54,7 +54,7 @@ class BatchingEmbedder:
                     break
             try:
                 vecs = self.inner.encode([t for t, _ in batch])
-            except Exception as e:  # noqa: BLE001 - one bad text must not fail its companions
+            except Exception as e:
                 if len(batch) == 1:
                     batch[0][1].set_exception(e)
                 else:
@@ -62,7 +62,7 @@ class BatchingEmbedder:
                                 type(e).__name__)
                     self._encode_singly(batch)
                 continue
-            except BaseException as e:  # noqa: BLE001 - every waiting request gets the error, none waits forever
+            except BaseException as e:
                 for _, fut in batch:
                     fut.set_exception(e)
                 continue
@@ -73,7 +73,7 @@ class BatchingEmbedder:
         for text, fut in batch:
             try:
                 fut.set_result(self.inner.encode([text])[0])
-            except Exception as e:  # noqa: BLE001 - reported on that text's own request
+            except Exception as e:
                 fut.set_exception(e)
 
 

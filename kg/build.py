@@ -113,7 +113,8 @@ def _ontology_lines() -> tuple[str, ...]:
 def write_nquads(path: Path, records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),
                  documents: Iterable[IssueDocument] = (), *, progress: Callable[[int], None] | None = None,
                  signature_of: SignatureFn | None = error_signature,
-                 quantization_of: Callable[[str], list[str]] | None = extract_quantization, buffer_lines: int = 20_000) -> int:
+                 quantization_of: Callable[[str], list[str]] | None = extract_quantization,
+                 buffer_lines: int = 20_000) -> int:
     """Write the graph of the inputs (iterables, streamed) to an N-Quads file; returns the number of quads."""
     n = 0
     buf: list[str] = []
@@ -155,7 +156,8 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.
 
     SHACL validation checks every input up to :data:`VALIDATE_MAX_RECORDS` inputs and an even sample of that many
-    above (``validate=True``: all, ``False``: none); a graph that does not conform is not published. Any failure leaves the previous snapshot current.
+    above (``validate=True``: all, ``False``: none); a graph that does not conform is not published. Any failure
+    leaves the previous snapshot current.
 
     With an ``embedder`` the text index is built into the snapshot before it is published (so the first diagnosis
     does not embed the corpus); without one (tests) it is built on first use. ``on_phase`` is told each
@@ -279,5 +281,18 @@ def open_store(home: GraphHome, snapshot: str | None = None, *, policy: QueryPol
     return store
 
 
-__all__ = ["BuildError", "BuildReport", "GraphInputs", "Phase", "STORE_DIR", "SnapshotStore", "all_nquad_lines",
-           "all_quads", "build_graph", "load_store", "open_store", "populate", "write_nquads"]
+__all__ = [
+    "STORE_DIR",
+    "BuildError",
+    "BuildReport",
+    "GraphInputs",
+    "Phase",
+    "SnapshotStore",
+    "all_nquad_lines",
+    "all_quads",
+    "build_graph",
+    "load_store",
+    "open_store",
+    "populate",
+    "write_nquads",
+]

@@ -36,7 +36,8 @@ class PastFailure(BaseModel):
     @cached_property
     def index_text(self) -> str:
         """Title and text without issue-template text, environment listings, outer traceback frames and log lines: what
-        retrieval and the text models match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the same way)."""
+        retrieval and the text models match (see :mod:`failgraph.ingest.extract.narrative`; a report is matched the
+        same way)."""
         return with_title(self.title, matching_text(self.text).text)
 
     @property

@@ -38,7 +38,7 @@ def faiss_gpu_usable() -> bool:
     if faiss_gpu_count() == 0:
         return False
     try:
-        probe = subprocess.run([sys.executable, "-c", _FAISS_PROBE], capture_output=True, timeout=300)
+        probe = subprocess.run([sys.executable, "-c", _FAISS_PROBE], check=False, capture_output=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0

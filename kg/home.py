@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -151,7 +151,7 @@ class GraphHome:
     def new_snapshot(self) -> Path:
         """A fresh, unpublished snapshot directory (create and publish it under :meth:`build_lock`)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         snap = Path(tempfile.mkdtemp(prefix=f"snapshot-{stamp}-", dir=self.root))
         (snap / PIN).touch()
         return snap
@@ -205,6 +205,21 @@ def dumps_sorted(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["BUILD_LOCK", "CURRENT", "GRAPH_LAYOUT", "GraphHome", "HOME_ENV", "HomeBusy", "MANIFEST", "Manifest",
-           "NoGraphError", "PIN", "SnapshotInfo", "SnapshotPin", "dumps_sorted", "now_iso", "resolve_home",
-           "write_atomic"]
+__all__ = [
+    "BUILD_LOCK",
+    "CURRENT",
+    "GRAPH_LAYOUT",
+    "HOME_ENV",
+    "MANIFEST",
+    "PIN",
+    "GraphHome",
+    "HomeBusy",
+    "Manifest",
+    "NoGraphError",
+    "SnapshotInfo",
+    "SnapshotPin",
+    "dumps_sorted",
+    "now_iso",
+    "resolve_home",
+    "write_atomic",
+]

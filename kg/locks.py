@@ -3,6 +3,7 @@ home."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -39,12 +40,10 @@ class SnapshotPin:
             os.close(fd)  # closing the descriptor drops its lock
 
     def __del__(self):
-        try:
+        with contextlib.suppress(Exception):  # at interpreter exit the descriptor is closed anyway
             self.release()
-        except Exception:  # noqa: BLE001 - at interpreter exit the descriptor is closed anyway
-            pass
 
-    def __enter__(self) -> "SnapshotPin":
+    def __enter__(self) -> SnapshotPin:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -83,4 +82,4 @@ def flock_until(fd: int, seconds: float, root: Path) -> None:
             time.sleep(0.1)
 
 
-__all__ = ["HomeBusy", "PIN", "READ_ONLY", "SnapshotPin", "flock_until", "open_pin"]
+__all__ = ["PIN", "READ_ONLY", "HomeBusy", "SnapshotPin", "flock_until", "open_pin"]

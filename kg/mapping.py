@@ -29,8 +29,17 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ..ingest.cases import Case
 from ..ingest.records import FailureRecord, IssueDocument, IssueRef, issue_key
-from ..ontology import (CURATOR_LABELER, DATASET_LABELER, FG, FGID, INGEST_AGENT, ONTOLOGY_GRAPH, load_taxonomy,
-                        load_vocabulary, ontology_graph)
+from ..ontology import (
+    CURATOR_LABELER,
+    DATASET_LABELER,
+    FG,
+    FGID,
+    INGEST_AGENT,
+    ONTOLOGY_GRAPH,
+    load_taxonomy,
+    load_vocabulary,
+    ontology_graph,
+)
 from ..ontology.namespaces import DOAP
 from .store import Quad, nquad_line, nt_literal
 
@@ -324,7 +333,7 @@ def _tallies(lk: _Lookups) -> Iterator[tuple]:
         yield tally, c.recordCount, t.lit(n, xsd_int), g
 
 
-def _record_labels(t: Terms, lk: "_Lookups", r, i, g, symptom: str, root_cause: str, stage: str) -> Iterator[Quad]:
+def _record_labels(t: Terms, lk: _Lookups, r, i, g, symptom: str, root_cause: str, stage: str) -> Iterator[Quad]:
     """What every failure record states: its type, its issue and its labels (symptom, root cause, stage)."""
     c = t.c
     yield r, c.type, c.FailureRecord, g

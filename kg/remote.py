@@ -26,6 +26,7 @@ or keep a plain server and put Oxigraph's per-request switch in the URL, which t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -311,7 +312,7 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection,
                  policy: QueryPolicy | None = None) -> None:  # pragma: no cover - child
     try:
         store = OxigraphStore(path, read_only=True, policy=policy)
-    except Exception as e:  # noqa: BLE001 - the detail (with paths) goes to the server's log, not to clients
+    except Exception as e:
         print(f"failgraph query worker: cannot open the graph store {path}: {e}", file=sys.stderr, flush=True)
         conn_out.send(("error", "cannot open the graph store"))
         return
@@ -328,7 +329,7 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection,
             conn_out.send(("ok", store.query(text, max_rows=max_rows, dataset=dataset, base_iri=base_iri)))
         except StoreError as e:
             conn_out.send(("error", str(e)))
-        except Exception as e:  # noqa: BLE001 - reported as a failed query (no paths), never raised here
+        except Exception as e:
             print(f"failgraph query worker: the store failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             conn_out.send(("fault", f"the graph store failed to answer ({type(e).__name__})"))
 
@@ -336,10 +337,9 @@ def _worker_main(path: str, conn_in: Connection, conn_out: Connection,
 def _worker_entry() -> None:  # pragma: no cover - runs in the child process
     path, fd_in, fd_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     policy = QueryPolicy.model_validate_json(sys.argv[4])
-    try:
+    # the pool may go away (e.g. the server stopped while starting it)
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         _worker_main(path, Connection(fd_in, writable=False), Connection(fd_out, readable=False), policy)
-    except (BrokenPipeError, ConnectionResetError):  # the pool went away (e.g. the server stopped while starting it)
-        pass
 
 
 #: How long a new worker may take to import and open the store.
@@ -474,5 +474,15 @@ class ProcessQueryPool:
             w.kill()
 
 
-__all__ = ["ProcessQueryPool", "QueryBusy", "QueryTimeout", "SCHEMES", "SparqlEndpointStore", "WorkerUnavailable",
-           "connect", "graph_store_url_for", "parse_results_json", "term_from_json"]
+__all__ = [
+    "SCHEMES",
+    "ProcessQueryPool",
+    "QueryBusy",
+    "QueryTimeout",
+    "SparqlEndpointStore",
+    "WorkerUnavailable",
+    "connect",
+    "graph_store_url_for",
+    "parse_results_json",
+    "term_from_json",
+]

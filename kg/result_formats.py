@@ -67,10 +67,10 @@ def serialize_result(result: QueryResult, fmt: str) -> bytes:
             return json.dumps(result.to_json()).encode("utf-8")
         if fmt == "xml":
             return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                    f"<head/><boolean>{value}</boolean></sparql>\n").encode("utf-8")
+                    f"<head/><boolean>{value}</boolean></sparql>\n").encode()
         if fmt == "csv":
-            return f"_askResult\r\n{value}\r\n".encode("utf-8")
-        return f"?_askResult\n{value}\n".encode("utf-8")
+            return f"_askResult\r\n{value}\r\n".encode()
+        return f"?_askResult\n{value}\n".encode()
     if fmt == "json":
         return json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")
     if fmt == "xml":

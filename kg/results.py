@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, ConfigDict
 
-
 _INTEGER_TYPES = frozenset({"integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt"})
 _FLOAT_TYPES = frozenset({"decimal", "double", "float"})
 
@@ -143,4 +142,4 @@ class GraphResult(BaseModel):
 
 QueryResult = SelectResult | AskResult | GraphResult
 
-__all__ = ["RDFTerm", "Row", "SelectResult", "AskResult", "GraphResult", "QueryResult", "literal_python"]
+__all__ = ["AskResult", "GraphResult", "QueryResult", "RDFTerm", "Row", "SelectResult", "literal_python"]

@@ -102,7 +102,7 @@ class QueryService:
         def work():
             try:
                 box["result"] = self.store.query(text, max_rows=max_rows, dataset=dataset, base_iri=self.base_iri)
-            except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            except BaseException as e:
                 box["error"] = e
             finally:
                 self._slots.release()  # a query past its limit keeps its slot until it ends: concurrency stays bounded

@@ -80,7 +80,7 @@ class QueryPolicy(BaseModel):
         return v
 
     @classmethod
-    def from_settings(cls, allow: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> "QueryPolicy":
+    def from_settings(cls, allow: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> QueryPolicy:
         """The IRIs in ``$FAILGRAPH_SPARQL_ALLOWED_SERVICES`` (spaces or commas between) plus ``allow``."""
         env = os.environ if environ is None else environ
         found = [x for x in re.split(r"[\s,]+", env.get(ALLOWED_SERVICES_ENV, "")) if x]

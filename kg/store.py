@@ -109,7 +109,7 @@ class GraphStore(ABC):
     def export(self, path: Path, fmt: str) -> None:
         """Write the whole store in one of :data:`EXPORT_FORMATS` (graph-only formats merge the named graphs)."""
 
-    def close(self) -> None:  # pragma: no cover - default no-op
+    def close(self) -> None:  # noqa: B027 - an optional hook: stores without resources keep this no-op
         pass
 
     def __enter__(self):
@@ -293,7 +293,7 @@ class OxigraphStore(GraphStore):
         self._store = None  # type: ignore[assignment]  # release the RocksDB handle
 
 
-def export_via_rdflib_or_ox(store: "OxigraphStore", path: Path, fmt: str) -> None:
+def export_via_rdflib_or_ox(store: OxigraphStore, path: Path, fmt: str) -> None:
     if fmt not in EXPORT_FORMATS:
         raise StoreError(f"unknown export format {fmt!r} (choose from {', '.join(EXPORT_FORMATS)})")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -375,7 +375,7 @@ class RdflibStore(GraphStore):
                 prepared.algebra["datasetClause"] = None  # rdflib would fetch FROM IRIs it does not hold
                 res = (self.dataset if dataset is None else self._dataset_of(dataset)).query(prepared)
                 if res.type == "SELECT":
-                    res.bindings  # evaluate inside the filter
+                    res.bindings  # noqa: B018 - evaluates the solutions here, inside the warnings filter
         except StoreError:
             raise
         except Exception as e:  # rdflib raises pyparsing errors for syntax problems
@@ -413,7 +413,8 @@ class RdflibStore(GraphStore):
         if fmt not in EXPORT_FORMATS:
             raise StoreError(f"unknown export format {fmt!r}")
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        rdflib_fmt = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt", "json-ld": "json-ld"}[fmt]
+        rdflib_fmt = {"nquads": "nquads", "trig": "trig", "turtle": "turtle", "ntriples": "nt",
+                      "json-ld": "json-ld"}[fmt]
         if fmt in ("turtle", "ntriples"):
             g = rdflib.Graph()
             for s, p, o, _ in self.dataset.quads((None, None, None, None)):

@@ -51,11 +51,11 @@ GPU_EXACT_MAX_BYTES = 8 * 2**30
 
 def ivf_lists(n: int) -> int:
     """Number of IVF lists for ``n`` vectors: about 4·√n, a multiple of 64."""
-    return max(64, int(round(4 * n ** 0.5 / 64)) * 64)
+    return max(64, round(4 * n ** 0.5 / 64) * 64)
 
 
 def ivf_probes(nlist: int) -> int:
-    return min(nlist, max(IVF_MIN_PROBE, int(round(nlist * IVF_PROBE_FRACTION))))
+    return min(nlist, max(IVF_MIN_PROBE, round(nlist * IVF_PROBE_FRACTION)))
 
 
 class Hit(BaseModel):
@@ -99,7 +99,7 @@ class VectorIndex:
 
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, *, approximate: bool | None = None,
-              use_gpu: bool | None = None) -> "VectorIndex":
+              use_gpu: bool | None = None) -> VectorIndex:
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
         backend = _resolve_gpu(use_gpu)
@@ -143,8 +143,8 @@ class VectorIndex:
         want = min(len(self.ids), k + len(exclude))
         scores, idx = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), want)
         out = []
-        for srow, irow in zip(scores, idx):
-            hits = [Hit(id=self.ids[i], score=float(s)) for s, i in zip(srow, irow) if i >= 0
+        for srow, irow in zip(scores, idx, strict=True):
+            hits = [Hit(id=self.ids[i], score=float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0
                     and self.ids[i] not in exclude]
             out.append(hits[:k])
         return out
@@ -162,7 +162,7 @@ class VectorIndex:
         return self.index
 
     @classmethod
-    def load(cls, directory: Path, use_gpu: bool | None = None) -> "VectorIndex":
+    def load(cls, directory: Path, use_gpu: bool | None = None) -> VectorIndex:
         meta = json.loads((directory / "vector_ids.json").read_text(encoding="utf-8"))
         index = faiss.read_index(str(directory / "vectors.faiss"))
         backend = _resolve_gpu(use_gpu)
@@ -216,7 +216,7 @@ class KeywordIndex:
         self.retriever = retriever
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> "KeywordIndex":
+    def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
         retriever = bm25s.BM25()
         retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
         return cls(ids, retriever)
@@ -229,7 +229,7 @@ class KeywordIndex:
             return []
         want = min(len(self.ids), k + len(exclude))
         docs, scores = self.retriever.retrieve(tokens, k=want, show_progress=False, n_threads=1)
-        hits = [Hit(id=self.ids[int(d)], score=float(s)) for d, s in zip(docs[0], scores[0])
+        hits = [Hit(id=self.ids[int(d)], score=float(s)) for d, s in zip(docs[0], scores[0], strict=True)
                 if s > 0 and self.ids[int(d)] not in exclude]
         return hits[:k]
 
@@ -238,7 +238,7 @@ class KeywordIndex:
         (directory / "bm25_ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "KeywordIndex":
+    def load(cls, directory: Path) -> KeywordIndex:
         return cls(json.loads((directory / "bm25_ids.json").read_text(encoding="utf-8")),
                    bm25s.BM25.load(str(directory / "bm25")))
 
@@ -265,13 +265,13 @@ class TextIndex:
     @staticmethod
     def fingerprint_of(ids: list[str], texts: list[str]) -> str:
         h = hashlib.sha256(MODEL_ID.encode())
-        for i, t in zip(ids, texts):
+        for i, t in zip(ids, texts, strict=True):
             h.update(i.encode("utf-8") + b"\x00" + t.encode("utf-8") + b"\x01")
         return h.hexdigest()
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], embedder: Embedder, *, show_progress: bool = False,
-              approximate: bool | None = None, use_gpu: bool | None = None) -> "TextIndex":
+              approximate: bool | None = None, use_gpu: bool | None = None) -> TextIndex:
         vecs = embedder.encode(texts, show_progress=show_progress)
         return cls(ids, VectorIndex.build(ids, vecs, approximate=approximate, use_gpu=use_gpu),
                    KeywordIndex.build(ids, texts), cls.fingerprint_of(ids, texts))
@@ -295,15 +295,17 @@ class TextIndex:
             shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path, use_gpu: bool | None = None) -> "TextIndex":
+    def load(cls, directory: Path, use_gpu: bool | None = None) -> TextIndex:
         vectors = VectorIndex.load(directory, use_gpu=use_gpu)
         return cls(vectors.ids, vectors, KeywordIndex.load(directory),
                    (directory / "fingerprint").read_text(encoding="utf-8"))
 
     @classmethod
     def load_or_build(cls, directory: Path, ids: list[str], texts: list[str], embedder: Embedder,
-                      **kw) -> tuple["TextIndex", bool]:
-        """The persisted index if its fingerprint matches the inputs, else a fresh one (saved). Returns (index, built)."""
+                      **kw) -> tuple[TextIndex, bool]:
+        """The persisted index if its fingerprint matches the inputs, else a fresh one (saved).
+
+        Returns (index, built)."""
         fp = cls.fingerprint_of(ids, texts)
         try:
             if (directory / "fingerprint").read_text(encoding="utf-8") == fp:
@@ -328,5 +330,17 @@ class TextIndex:
         return index, True
 
 
-__all__ = ["APPROXIMATE_THRESHOLD", "IVF_MIN_VECTORS", "Hit", "KeywordIndex", "TextIndex", "VectorIndex", "build_ivf", "fuse",
-           "GPU_EXACT_MAX_BYTES", "gpu_count", "ivf_lists", "ivf_probes"]
+__all__ = [
+    "APPROXIMATE_THRESHOLD",
+    "GPU_EXACT_MAX_BYTES",
+    "IVF_MIN_VECTORS",
+    "Hit",
+    "KeywordIndex",
+    "TextIndex",
+    "VectorIndex",
+    "build_ivf",
+    "fuse",
+    "gpu_count",
+    "ivf_lists",
+    "ivf_probes",
+]

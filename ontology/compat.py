@@ -158,7 +158,7 @@ class CompatEnvironment(BaseModel):
                 data[k] = str(data[k])
         gpus = data.pop("gpus", None) or []
         if "gpu" in data:
-            gpus = [data.pop("gpu")] + list(gpus)
+            gpus = [data.pop("gpu"), *list(gpus)]
         libs = data.pop("libraries", None) or {}
         named = list(data.pop("named", None) or [])
         versions = {}
@@ -168,7 +168,7 @@ class CompatEnvironment(BaseModel):
             else:
                 versions[k.lower()] = str(v)
         if "model" in data:
-            data["models"] = [data.pop("model")] + list(data.get("models", []))
+            data["models"] = [data.pop("model"), *list(data.get("models", []))]
         os_value = data.pop("os", None)
         env = cls(libraries=versions, named=named, gpus=[kb.gpu_info(g) for g in gpus], **data)
         if os_value:

@@ -29,5 +29,20 @@ PREFIXES: dict[str, str] = {
     "schema": str(SCHEMA),
 }
 
-__all__ = ["FG", "FGS", "FGR", "FGID", "DOAP", "SCHEMA", "ONTOLOGY_GRAPH", "PREFIXES",
-           "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD"]
+__all__ = [
+    "DCTERMS",
+    "DOAP",
+    "FG",
+    "FGID",
+    "FGR",
+    "FGS",
+    "ONTOLOGY_GRAPH",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SCHEMA",
+    "SKOS",
+    "XSD",
+]

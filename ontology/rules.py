@@ -76,4 +76,4 @@ def study_heuristics() -> dict[str, str]:
     return {tax.by_label("symptom", k).label: tax.leaf("root_cause", v).label for k, v in raw.items()}
 
 
-__all__ = ["study_heuristics", "PatternRule", "Playbook", "cause_rules", "load_playbook", "symptom_rules"]
+__all__ = ["PatternRule", "Playbook", "cause_rules", "load_playbook", "study_heuristics", "symptom_rules"]

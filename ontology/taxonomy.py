@@ -27,7 +27,7 @@ SchemeName = Literal["symptom", "root_cause"]
 _SCHEMES: dict[str, SchemeName] = {str(FG.SymptomScheme): "symptom", str(FG.RootCauseScheme): "root_cause"}
 
 
-class Level(str, Enum):
+class Level(str, Enum):  # noqa: UP042 - str() and format() of the members stay as they are
     """Levels of the taxonomies, from the paper's categories down to the released leaf labels."""
 
     category = "category"
@@ -85,7 +85,8 @@ class Taxonomy:
         try:
             return self._by_label[(scheme, normalise_label(label).casefold())]
         except KeyError:
-            raise UnknownLabel(f"{label!r} is not a {scheme.replace('_', '-')} label of the failgraph taxonomy") from None
+            kind = scheme.replace("_", "-")
+            raise UnknownLabel(f"{label!r} is not a {kind} label of the failgraph taxonomy") from None
 
     def leaf(self, scheme: SchemeName, label: str) -> Concept:
         """The leaf concept for a released label; raises :class:`UnknownLabel` otherwise."""

@@ -88,4 +88,4 @@ DATASET_LABELER = URIRef(FG.OpenLLMFailuresStudy)
 CURATOR_LABELER = URIRef(FG.FailgraphCurator)
 INGEST_AGENT = URIRef(FG.FailgraphIngest)
 
-__all__ = ["Term", "UnknownTerm", "Vocabulary", "load_vocabulary", "DATASET_LABELER", "CURATOR_LABELER", "INGEST_AGENT"]
+__all__ = ["CURATOR_LABELER", "DATASET_LABELER", "INGEST_AGENT", "Term", "UnknownTerm", "Vocabulary", "load_vocabulary"]

@@ -113,8 +113,8 @@ def kb(tmp_path_factory, dataset_dir):
 def client(kb, home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
+    from failgraph.ui.httpapi import create_app
 
     store = open_store(home)
     with TestClient(create_app(kb, store)) as c:
@@ -284,9 +284,9 @@ def test_knowledge_base_loads_lazily_once_across_threads(kb):
 def test_failures_never_leak_stack_traces(home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.home import GraphHome, NoGraphError
     from failgraph.kg.store import GraphStore
+    from failgraph.ui.httpapi import create_app
 
     def broken_factory():
         raise RuntimeError("secret internals /etc/passwd")
@@ -355,5 +355,5 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
         proc.terminate()
         proc.wait(20)
     r = subprocess.run([sys.executable, "-m", "failgraph.ui.cli_serve", "serve", "--home", str(tmp_path / "none")],
-                       capture_output=True, text=True, timeout=60)
+                       check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "failgraph build" in r.stderr and "Traceback" not in r.stderr

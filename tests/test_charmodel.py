@@ -37,7 +37,7 @@ def test_leaving_issues_out_equals_complement_nb_fitted_without_them():
                 rows.append(i), ys.append(lab), ws.append(1.0 / len(DOCS[i][2]))
         X = m.vectorizer.transform([d[1] for d in DOCS])[rows]
         ref = ComplementNB(alpha=m.alpha).fit(X, ys, sample_weight=np.array(ws))
-        want = dict(zip(ref.classes_, ref.predict_proba(m.vectorizer.transform([text]))[0]))
+        want = dict(zip(ref.classes_, ref.predict_proba(m.vectorizer.transform([text]))[0], strict=True))
         got = m.posterior(text, exclude=frozenset(left_out))
         assert got == pytest.approx(want, rel=1e-5)
     # and leaving nothing out differs from leaving a#1 out (the exclusion is not a no-op)

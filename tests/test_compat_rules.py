@@ -7,6 +7,7 @@ import re
 
 import pytest
 import yaml
+
 from failgraph.ontology.compat import CompatEnvironment, CompatRule, Condition, load_compat_kb, os_family, satisfies
 from failgraph.ontology.files import data_path
 

@@ -104,5 +104,5 @@ def test_the_build_fails_on_an_empty_file_naming_it_unless_told_to_skip(tmp_path
     args = ["build", "--dataset", str(tmp_path / "ds"), "--home", str(tmp_path / "h"), "--no-cases", "--no-index"]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and "Empty.json" in r.output and "error:" in r.output
-    r = CliRunner().invoke(app, args + ["--skip-invalid"])
+    r = CliRunner().invoke(app, [*args, "--skip-invalid"])
     assert r.exit_code == 0 and "Empty.json" in r.output and "built" in r.output

@@ -18,7 +18,7 @@ def _sklearn_posterior(kb, docs, shrinkage, query):
     X = np.array([kb.vector_of(k) for k, _ in docs], dtype=np.float64)
     y = [labs[0] for _, labs in docs]
     ref = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage).fit(X, y)
-    return dict(zip(ref.classes_, ref.predict_proba(query[None].astype(np.float64))[0]))
+    return dict(zip(ref.classes_, ref.predict_proba(query[None].astype(np.float64))[0], strict=True))
 
 
 @pytest.mark.slow
@@ -51,7 +51,7 @@ def test_two_labels_split_one_unit_and_leave_together():
     rng = np.random.default_rng(0)
     vecs = {f"a#{i}": v for i, v in enumerate(rng.standard_normal((12, 8)))}
     labels = [["x"], ["y"], ["z"]] * 4
-    docs = [(k, labs) for k, labs in zip(vecs, labels)] + [("a#12", ["x", "y"])]
+    docs = [(k, labs) for k, labs in zip(vecs, labels, strict=True)] + [("a#12", ["x", "y"])]
     vecs["a#12"] = rng.standard_normal(8)
     both = DiscriminantModel(docs, vecs.__getitem__, 8)
     assert both.class_weight.tolist() == [4.5, 4.5, 4.0]

@@ -6,6 +6,8 @@ import json
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from failgraph.assistant import doctor as doctor_mod
 from failgraph.assistant.doctor import (
     DoctorError,
@@ -25,7 +27,6 @@ from failgraph.ingest.cases import load_cases
 from failgraph.ingest.extract.environment_report import EnvironmentHints, parse_report
 from failgraph.ingest.extract.interpreter import here_environment
 from failgraph.ui.cli_doctor import doctor
-from typer.testing import CliRunner
 
 PIP_FREEZE = """accelerate==0.21.0
 certifi==2024.2.2

@@ -28,8 +28,8 @@ def kb(tmp_path_factory, dataset_dir):
 def client(kb, home):
     from fastapi.testclient import TestClient
 
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
+    from failgraph.ui.httpapi import create_app
 
     with TestClient(create_app(kb, open_store(home))) as c:
         yield c
@@ -105,8 +105,8 @@ def test_bad_clients_never_harm_good_concurrent_requests(kb, home, caplog):
     """Two clients send lone surrogates while good clients diagnose: every good request answers 200."""
     import httpx
 
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
+    from failgraph.ui.httpapi import create_app
 
     caplog.set_level(logging.INFO)
     good = [REPORT, OOM_REPORT, "ValueError: Tokenizer class Qwen2Tokenizer does not exist or is not currently "

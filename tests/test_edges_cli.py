@@ -53,7 +53,7 @@ def run(*args, input=None):
 
 def one_line_error(r, *words):
     assert r.exit_code == 2, r.output
-    assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
+    assert ("Traceback" not in r.output and r.exception is None) or isinstance(r.exception, SystemExit)
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
     for w in words:
@@ -96,7 +96,7 @@ def test_batch_lines_are_answered_on_their_own(tmp_path, seen):
              b"not json",
              b'{"id": "s1", "text": "RuntimeError \\ud800 CUDA out of memory"}',
              b'{"id": "t2", "text": "CUDA error", "title": "bad \\udcff"}',
-             ('{"id": "latin", "text": "%s"}' % LATIN1_LOG.replace("\n", "\\n")).encode("latin-1"),
+             ('{{"id": "latin", "text": "{}"}}'.format(LATIN1_LOG.replace("\n", "\\n"))).encode("latin-1"),
              b'{"id": "deep", "text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
              b"",
              b'["not", "an", "object"]',

@@ -3,8 +3,15 @@ import json
 import numpy as np
 import pytest
 
-from failgraph.assistant.evaluate import (METHODS, LabeledReport, calibration, evaluate, label_agreement, load_labeled,
-                                         plot_evaluation)
+from failgraph.assistant.evaluate import (
+    METHODS,
+    LabeledReport,
+    calibration,
+    evaluate,
+    label_agreement,
+    load_labeled,
+    plot_evaluation,
+)
 
 
 def test_leave_one_out_evaluation_runs_every_method(tmp_path, small_kb):
@@ -34,7 +41,7 @@ def test_bad_items_name_their_line(tmp_path):
     import pytest
     p = tmp_path / "bad.jsonl"
     p.write_text('{"text": "x", "symptom": "Crash - Nope", "root_cause": "y"}\n')
-    with pytest.raises(ValueError, match="bad.jsonl:1"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
         load_labeled(p)
 
 

@@ -5,10 +5,25 @@ import time
 
 import pytest
 
-from failgraph.ingest.extract import (EnvironmentFacts, ErrorSignature, LibraryMention, error_signature,
-                                      extract_environment, extract_errors, extract_libraries, normalise_library_name)
-from failgraph.ingest.extract.environment import (extract_cuda, extract_driver, extract_frameworks, extract_models,
-                                                  extract_os, extract_python, extract_quantization)
+from failgraph.ingest.extract import (
+    EnvironmentFacts,
+    ErrorSignature,
+    LibraryMention,
+    error_signature,
+    extract_environment,
+    extract_errors,
+    extract_libraries,
+    normalise_library_name,
+)
+from failgraph.ingest.extract.environment import (
+    extract_cuda,
+    extract_driver,
+    extract_frameworks,
+    extract_models,
+    extract_os,
+    extract_python,
+    extract_quantization,
+)
 from failgraph.ingest.extract.evaluate import evaluate, is_gold_error_line, main
 from failgraph.ingest.extract.hardware import find_gpus
 

@@ -62,9 +62,9 @@ def kb(tmp_path_factory, dataset_dir):
 
 @pytest.fixture(scope="module")
 def api(kb, home):
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
     from failgraph.kg.sparql_service import QueryLimits
+    from failgraph.ui.httpapi import create_app
 
     return create_app(kb, open_store(home), sparql=QueryLimits(timeout_s=5, max_rows=200))
 

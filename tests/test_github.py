@@ -12,11 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from failgraph.ingest.github import (GitHubClient, GitHubError, GitHubState, ingest_github, parse_repository,
-                                     state_path)
+from failgraph.ingest.github import GitHubClient, GitHubError, GitHubState, ingest_github, parse_repository, state_path
 from failgraph.ingest.jsonl import ingest_jsonl
-from failgraph.ingest.sources import (SourceError, github_store_path, list_sources, load_issue_documents,
-                                      read_documents)
+from failgraph.ingest.sources import SourceError, github_store_path, list_sources, load_issue_documents, read_documents
 from failgraph.ui import cli_ingest
 from failgraph.ui.cli_ingest import ingest_app
 
@@ -434,7 +432,7 @@ def test_token_is_never_sent_to_another_host(fake, make_client, tmp_path):
                                         {"Link": '<https://evil.example/steal?page=2>; rel="next"'})
 
     fake.hooks.append(respond_once(is_page(1), redirect_link))
-    with pytest.raises(GitHubError, match="refusing to follow https://evil.example"):
+    with pytest.raises(GitHubError, match=r"refusing to follow https://evil\.example"):
         ingest(make_client, tmp_path)
     assert all(r.url.host == "api.github.com" for r in fake.requests)
 

@@ -1,5 +1,6 @@
 """The graph home under concurrency: builds that cannot destroy each other, readers that keep their snapshot."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from failgraph.ingest.dataset import load_dataset
 from failgraph.kg import build as build_mod
 from failgraph.kg.build import STORE_DIR, build_graph, open_store
-from failgraph.kg.home import GraphHome, HomeBusy, MANIFEST
+from failgraph.kg.home import MANIFEST, GraphHome, HomeBusy
 
 COUNT = ("PREFIX fg: <https://w3id.org/failgraph/ontology#> "
          "SELECT (COUNT(?r) AS ?n) WHERE { ?r a fg:FailureRecord }")
@@ -38,10 +39,8 @@ def test_two_concurrent_builds_leave_a_complete_graph(tmp_path, dataset_slice, m
 
     def load_then_meet(*a, **kw):
         real_load(*a, **kw)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             both_loaded.wait()  # the two builds side by side (with the lock, the other is not here: times out)
-        except threading.BrokenBarrierError:
-            pass
 
     def publish_in_turn(self, snapshot, manifest):
         with publishing:
@@ -55,7 +54,7 @@ def test_two_concurrent_builds_leave_a_complete_graph(tmp_path, dataset_slice, m
     def one_build():
         try:
             build_graph(GraphHome(tmp_path), records)
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=one_build) for _ in range(2)]
@@ -138,7 +137,7 @@ def test_cli_build_waits_with_a_message_or_fails_in_one_line(tmp_path, dataset_s
     cmd = [sys.executable, "-c", "from failgraph.ui.cli import main; main()", "build", "--dataset",
            str(dataset_slice), "--home", str(home.root), "--no-cases", "--no-index"]
     with home.build_lock():
-        r = subprocess.run(cmd + ["--no-wait"], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([*cmd, "--no-wait"], check=False, capture_output=True, text=True, timeout=120)
         assert r.returncode == 2
         assert r.stderr.strip().startswith("error:") and "another build" in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

@@ -37,8 +37,8 @@ def percentile(values: list[float], q: float) -> float:
 
 @pytest.mark.slow
 def test_similar_under_concurrent_load(tmp_path_factory, dataset_dir):
-    from failgraph.ui.httpapi import create_app
     from failgraph.kg.build import open_store
+    from failgraph.ui.httpapi import create_app
 
     home = small_home(tmp_path_factory, dataset_dir)
     kb = small_kb(tmp_path_factory, dataset_dir)

@@ -54,7 +54,8 @@ def test_each_named_query_counts_every_record_on_both_stores(q, built_home, rdfl
     ox_rows = open_store(built_home).query(q.text).records()
     assert ox_rows, q.name
     assert sum(r["records"] for r in ox_rows) == 706
-    key = lambda r: tuple(sorted((k, str(v)) for k, v in r.items()))
+    def key(r):
+        return tuple(sorted((k, str(v)) for k, v in r.items()))
     assert sorted(map(key, ox_rows)) == sorted(map(key, rdflib_store.query(q.text).records()))
 
 
@@ -87,8 +88,7 @@ def test_query_resolution(tmp_path):
 def case_store(full_records):
     from failgraph.ingest.cases import load_cases
     from failgraph.ingest.extract import error_signature, extract_environment
-    from failgraph.kg.build import GraphInputs
-    from failgraph.kg.build import all_quads
+    from failgraph.kg.build import GraphInputs, all_quads
     from failgraph.kg.store import OxigraphStore
     cases = load_cases().cases
     store = OxigraphStore()

@@ -4,12 +4,12 @@ the store answers, and no error shown to a client carries a filesystem path."""
 import pytest
 from fastapi.testclient import TestClient
 
-from failgraph.kg.sparql_service import QueryLimits
-from failgraph.ui.httpapi import create_app
 from failgraph.ingest.dataset import load_dataset
 from failgraph.kg.build import build_graph, open_store
 from failgraph.kg.home import GraphHome
 from failgraph.kg.remote import ProcessQueryPool, WorkerUnavailable
+from failgraph.kg.sparql_service import QueryLimits
+from failgraph.ui.httpapi import create_app
 
 COUNT = ("PREFIX fg: <https://w3id.org/failgraph/ontology#> "
          "SELECT (COUNT(?r) AS ?n) WHERE { ?r a fg:FailureRecord }")

@@ -247,7 +247,7 @@ def test_a_worker_whose_pool_went_away_exits_quietly(store):
     p2c_r, p2c_w = os.pipe()
     c2p_r, c2p_w = os.pipe()
     os.close(c2p_r)  # nobody will read the worker's "ready"
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: PLW1510 - the return code is asserted below
         [sys.executable, "-c", "from failgraph.kg.remote import _worker_entry; _worker_entry()", str(store.path),
          str(p2c_r), str(c2p_w), QueryPolicy().model_dump_json()],
         pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
@@ -366,7 +366,7 @@ def _quads_of(store, graph):
     rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
     term = lambda t: URIRef(t.value) if t.type == "uri" else Literal(t.value, lang=t.lang, datatype=t.datatype)  # noqa: E731
     out = [(term(r["s"]), term(r["p"]), term(r["o"]), URIRef(graph)) for r in rows if r["s"].type == "uri"]
-    return out + [(URIRef("http://e/s"), URIRef("http://e/p"), Literal("o"), URIRef("http://e/other"))]
+    return [*out, (URIRef("http://e/s"), URIRef("http://e/p"), Literal("o"), URIRef("http://e/other"))]
 
 
 def test_from_and_dataset_parameters_over_http(client, store):

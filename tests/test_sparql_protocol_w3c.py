@@ -26,7 +26,7 @@ TITLE = URIRef("http://purl.org/dc/terms/title")
 OTHER = "http://example.org/not-in-any-request"
 ENDPOINT = "http://sparql.test.example/sparql"
 BOOLEAN_TYPES = ("application/sparql-results+json", "application/sparql-results+xml")
-TABULAR_TYPES = BOOLEAN_TYPES + ("text/csv", "text/tab-separated-values")
+TABULAR_TYPES = (*BOOLEAN_TYPES, "text/csv", "text/tab-separated-values")
 RDF_TYPES = ("text/turtle", "application/rdf+xml", "application/n-triples", "application/ld+json")
 
 

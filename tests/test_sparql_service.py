@@ -27,18 +27,17 @@ class Recorder:
         hits = self.hits = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 n = int(self.headers.get("content-length") or 0)
                 hits.append((self.command, self.path, self.rfile.read(n) if n else b""))
-                data = ('{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"literal","value":"%s"}}]}}'
-                        % SECRET).encode()
+                data = (f'{{"head":{{"vars":["s"]}},"results":{{"bindings":[{{"s":{{"type":"literal","value":"{SECRET}"}}}}]}}}}').encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass
@@ -160,9 +159,9 @@ def test_an_allow_listed_service_is_called(recorder):
 def test_endpoint_answers_400_without_connecting(recorder, home, isolation):
     from fastapi.testclient import TestClient
 
+    from failgraph.kg.build import open_store
     from failgraph.kg.sparql_service import QueryLimits
     from failgraph.ui.httpapi import create_app
-    from failgraph.kg.build import open_store
 
     app = create_app(None, open_store(home), sparql=QueryLimits(timeout_s=20, isolation=isolation, workers=1))
     with TestClient(app) as c:

@@ -6,14 +6,23 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from failgraph.bench.synthetic import (
+    CASE_NUMBER_BASE,
+    CasePool,
+    LabelDistribution,
+    VectorModel,
+    document_vectors,
+    synthetic_cases,
+    synthetic_documents,
+    synthetic_records,
+    synthetic_vectors,
+    vector_matrix,
+)
 from failgraph.ingest.cases import Case, load_cases
 from failgraph.ingest.records import FailureRecord
 from failgraph.kg.build import all_nquad_lines, write_nquads
 from failgraph.kg.mapping import NTRIPLES, RDFLIB, case_quads, nquad_lines, record_quads
 from failgraph.kg.store import OxigraphStore, nquad_line
-from failgraph.bench.synthetic import (CASE_NUMBER_BASE, CasePool, LabelDistribution, VectorModel, document_vectors,
-                                    synthetic_cases, synthetic_documents, synthetic_records, synthetic_vectors,
-                                    vector_matrix)
 from failgraph.ontology import Level, load_taxonomy
 
 
@@ -49,7 +58,8 @@ def tv_distance(p: Counter, q: Counter) -> float:
 def test_label_distribution_follows_the_dataset(full_records, dist):
     tax = load_taxonomy()
     synth = list(synthetic_records(5000, seed=0, dist=dist))
-    cat = lambda scheme, label: tax.label_at(scheme, label, Level.category)
+    def cat(scheme, label):
+        return tax.label_at(scheme, label, Level.category)
     for fn in (lambda r: (cat("symptom", r.symptom), cat("root_cause", r.root_cause)),  # Table 2 cells
                lambda r: r.root_cause, lambda r: r.symptom, lambda r: r.stage, lambda r: r.model):
         assert tv_distance(Counter(map(fn, synth)), Counter(map(fn, full_records))) < 0.06

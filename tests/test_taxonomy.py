@@ -51,7 +51,8 @@ def test_every_released_label_reaches_exactly_one_paper_category(dataset_dir):
 def test_leaves_are_exactly_the_released_labels(dataset_dir):
     tax = load_taxonomy()
     sym, rc = released_labels(dataset_dir)
-    norm = lambda s: re.sub(r"\s+", " ", s).strip()
+    def norm(s):
+        return re.sub(r"\s+", " ", s).strip()
     assert {c.label for c in tax.leaves("symptom")} == {norm(s) for s in sym}
     assert {c.label for c in tax.leaves("root_cause")} == {norm(s) for s in rc}
 

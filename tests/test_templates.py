@@ -4,6 +4,7 @@ report side and the indexed side alike; what the user wrote stays."""
 from pathlib import Path
 
 import pytest
+
 from failgraph.assistant.report import ReportError, prepare_report
 from failgraph.ingest.extract.templates import is_template_line, split_template
 from failgraph.kg.corpus import PastFailure

@@ -8,10 +8,17 @@ from pathlib import Path
 import pytest
 from test_api import OOM_REPORT, REPORT, small_home
 
-from failgraph.assistant.models import PathStep
 from failgraph.assistant.followup import combine_reports
-from failgraph.ui.views.render import (dot_string, md_escape, md_link, md_unescape, md_with_links,
-                                       path_dot, safe_issue_url)
+from failgraph.assistant.models import PathStep
+from failgraph.ui.views.render import (
+    dot_string,
+    md_escape,
+    md_link,
+    md_unescape,
+    md_with_links,
+    path_dot,
+    safe_issue_url,
+)
 
 APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 TIMEOUT = 240  # the first run in a process loads the sentence-transformer model

@@ -29,7 +29,7 @@ def ui_command(port: int, home: Path) -> list[str]:
     exe = Path(sys.executable).with_name("failgraph")
     args = ["ui", "--port", str(port), "--host", "127.0.0.1", "--home", str(home)]
     if exe.exists():
-        probe = subprocess.run([str(exe), "ui", "--help"], capture_output=True, text=True, timeout=60)
+        probe = subprocess.run([str(exe), "ui", "--help"], check=False, capture_output=True, text=True, timeout=60)
         if probe.returncode == 0:
             return [str(exe), *args]
     return [sys.executable, "-m", "failgraph.ui.cli_serve", *args]

@@ -19,7 +19,7 @@ def test_flat_and_hnsw_agree_and_exclude():
     q = random_unit(50, seed=1)
     exact = flat.search(q, 10)
     approx = hnsw.search(q, 10)
-    recall = np.mean([len({h.id for h in a} & {h.id for h in e}) / 10 for a, e in zip(approx, exact)])
+    recall = np.mean([len({h.id for h in a} & {h.id for h in e}) / 10 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.9
     top = exact[0][0].id
     again = flat.search(q[:1], 10, exclude={top})[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -35,7 +35,7 @@ from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
 from .cli_serve import serve as serve_command
 from .cli_serve import ui as ui_command
-from .console import AllowServiceOpt, HomeOpt, err, fail, out, query_policy
+from .console import AllowServiceOpt, HomeOpt, err, fail, out, query_policy, require_extra
 from .console import user_errors as _user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -56,14 +56,16 @@ BUILD_PHASES = {Phase.WRITING: "writing the graph", Phase.VALIDATING: "validatin
 
 @app.command()
 @user_errors
-def build(dataset: Annotated[Optional[Path], typer.Option("--dataset", help="Dataset directory or JSON file "
-                                                          "(default: $FAILGRAPH_DATASET, else a cached download).")] = None,
+def build(dataset: Annotated[Path | None, typer.Option(
+              "--dataset", help="Dataset directory or JSON file (default: $FAILGRAPH_DATASET, else a cached "
+                                "download).")] = None,
           home: HomeOpt = None,
-          cases: Annotated[Optional[Path], typer.Option("--cases", help="Case-base JSONL (default: the curated case "
+          cases: Annotated[Path | None, typer.Option("--cases", help="Case-base JSONL (default: the curated case "
                                                         "base shipped with failgraph).")] = None,
           no_cases: Annotated[bool, typer.Option("--no-cases", help="Build from the labeled dataset only.")] = False,
-          skip_invalid: Annotated[bool, typer.Option(help="Build from the valid records when some are malformed.")] = False,
-          validate: Annotated[Optional[bool], typer.Option("--validate/--no-validate",
+          skip_invalid: Annotated[bool, typer.Option(
+              help="Build from the valid records when some are malformed.")] = False,
+          validate: Annotated[bool | None, typer.Option("--validate/--no-validate",
                                                            help="SHACL-validate before publishing (default: "
                                                                 "all inputs up to 20,000, an even sample of 20,000 "
                                                                 "above; --validate checks all).")] = None,
@@ -149,8 +151,9 @@ def _case_stats(cases_path: Path | None, as_json: bool) -> None:
 @app.command()
 @user_errors
 def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-          cases: Annotated[bool, typer.Option("--cases", help="Report the curated case base per taxonomy leaf.")] = False,
-          cases_file: Annotated[Optional[Path], typer.Option("--cases-file", help="Case file for --cases (default: the "
+          cases: Annotated[bool, typer.Option("--cases",
+                                              help="Report the curated case base per taxonomy leaf.")] = False,
+          cases_file: Annotated[Path | None, typer.Option("--cases-file", help="Case file for --cases (default: the "
                                                              "shipped case base).")] = None):
     """The symptom × root-cause category matrix of the study's records (its Table 2), or the case base's spread."""
     if cases:
@@ -226,7 +229,7 @@ def queries():
 @app.command()
 @user_errors
 def export(path: Annotated[Path, typer.Argument(help="Output file.")], home: HomeOpt = None,
-           fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)} "
+           fmt: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)} "
                                                       "(default: from the file extension).")] = None):
     """Export the graph as Turtle, JSON-LD, TriG, N-Quads or N-Triples (written atomically)."""
     if fmt is None:
@@ -278,11 +281,11 @@ def _print_diagnosis(d, console=None) -> None:
 
 @app.command()
 @user_errors
-def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: error output, what you saw, versions. "
+def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error output, what you saw, versions. "
                                                            "'-' reads standard input.")] = None,
-             title: Annotated[Optional[str], typer.Option(help="The issue's title, if the report has one (matched "
+             title: Annotated[str | None, typer.Option(help="The issue's title, if the report has one (matched "
                                                           "with the text).")] = None,
-             batch: Annotated[Optional[Path], typer.Option("--batch", help="JSONL of {id, text, title?, "
+             batch: Annotated[Path | None, typer.Option("--batch", help="JSONL of {id, text, title?, "
                                                            "exclude_urls}; one JSON answer per line.")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
              top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
@@ -333,16 +336,19 @@ def diagnose(text: Annotated[Optional[str], typer.Argument(help="The report: err
 def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/report, symptom, root_cause, "
                                                        "source_url (e.g. ingest/cases/cases.jsonl).")],
                  home: HomeOpt = None,
-                 json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the figures as JSON.")] = None,
-                 plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the confusion matrices "
+                 json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON.")] = None,
+                 plot: Annotated[Path | None, typer.Option("--plot", help="Write the confusion matrices "
                                                               "and the score's reliability as a PNG.")] = None,
-                 limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N items.")] = None,
-                 prepend: Annotated[Optional[Path], typer.Option(
+                 limit: Annotated[int | None, typer.Option(help="Evaluate only the first N items.")] = None,
+                 prepend: Annotated[Path | None, typer.Option(
                      help="Paste this file's text in front of every report (e.g. a collect_env or pip listing, "
                           "tests/fixtures/listings/, or a start-up log, tests/fixtures/logs/) to measure how pasted "
                           "environments and logs change the answers.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
     from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
+
+    if plot:  # before the run, not after it
+        require_extra(("matplotlib",), "bench", "failgraph eval --plot")
     from ..ingest.files import write_atomic
 
     items = load_labeled(cases)[:limit]
@@ -377,7 +383,8 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         out.print(table)
     ag = res.agreement
     if ag.pairs:
-        out.print(f"Labels of near-duplicate reports (cosine ≥ {ag.threshold}, {ag.pairs} pairs) agree on the root-cause "
+        out.print(f"Labels of near-duplicate reports (cosine ≥ {ag.threshold}, {ag.pairs} pairs) agree on the "
+                  "root-cause "
                   + ", ".join(f"{lv} {share:.3f}" for lv, share in ag.same.items())
                   + " of the time (the noise in the labels that any text-based method meets).")
     for level, cal in res.calibration.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,11 +31,11 @@ _errors = user_errors(_user_error_types(), interrupted="interrupted")
 SizeOpt = Annotated[int, typer.Option("--size", min=100, help="Synthetic issues (records, documents or vectors).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")]
-DatasetOpt = Annotated[Optional[Path], typer.Option(
+DatasetOpt = Annotated[Path | None, typer.Option(
     "--dataset", help="Labeled dataset whose label distribution the synthetic records follow (default: "
     "$FAILGRAPH_DATASET or a cached download, else the case base's labels; never downloads).")]
-SaveOpt = Annotated[Optional[Path], typer.Option("--save", help="Also write the JSON object to this file.")]
-WorkdirOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Where the temporary graph goes (default: the "
+SaveOpt = Annotated[Path | None, typer.Option("--save", help="Also write the JSON object to this file.")]
+WorkdirOpt = Annotated[Path | None, typer.Option("--workdir", help="Where the temporary graph goes (default: the "
                                                                       "system temporary directory).")]
 
 
@@ -83,7 +83,7 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
                       data: Annotated[str, typer.Option(help="cases (near MiniLM vectors of the case base, "
                                                             "calibrated), cases-hard (spread much wider) or "
                                                             "gaussian (random centres, no model).")] = "cases",
-                      gpu: Annotated[Optional[bool], typer.Option("--gpu/--no-gpu", help="Also measure faiss on the "
+                      gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Also measure faiss on the "
                                                                   "GPU (default: when faiss sees one).")] = None,
                       save: SaveOpt = None):
     """Exact faiss vs the approximate index failgraph picks vs numpy brute force: build, p50/p99, recall@10, memory."""
@@ -180,7 +180,7 @@ def bench_e2e_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: SeedO
                                                        "diagnosed (after warm-up).")] = 100,
                   embed_sample: Annotated[int, typer.Option(help="Texts embedded with MiniLM to measure its "
                                                             "rate.")] = 256,
-                  text_model_sample: Annotated[Optional[int], typer.Option(
+                  text_model_sample: Annotated[int | None, typer.Option(
                       "--text-model-sample", help="Train the text models on this many documents only (their "
                       "memory grows by about 8 KB a document; retrieval and statistics still use all).")] = None,
                   graph: Annotated[bool, typer.Option("--graph/--no-graph", help="Build and load the graph "

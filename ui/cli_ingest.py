@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import httpx
 import typer
@@ -68,13 +68,13 @@ def _summary(s: GitHubIngestStats) -> str:
 @user_errors
 def github(repository: Annotated[str, typer.Argument(metavar="OWNER/REPO", help="The repository, e.g. "
                                                      "vllm-project/vllm.")],
-           since: Annotated[Optional[str], typer.Option("--since", help="Only issues updated at or after this date "
+           since: Annotated[str | None, typer.Option("--since", help="Only issues updated at or after this date "
                                                         "(YYYY-MM-DD or ISO 8601); default: where the last ingest "
                                                         "stopped.")] = None,
-           issues: Annotated[Optional[str], typer.Option("--issues", metavar="N,M", help="Only these issue numbers "
+           issues: Annotated[str | None, typer.Option("--issues", metavar="N,M", help="Only these issue numbers "
                                                          "(ranges like 20-25 allowed).")] = None,
            home: HomeOpt = None,
-           max_issues: Annotated[Optional[int], typer.Option("--max-issues", min=1, help="Stop after this many "
+           max_issues: Annotated[int | None, typer.Option("--max-issues", min=1, help="Stop after this many "
                                                              "issues; the next run continues.")] = None):
     """Fetch issues and comments of a GitHub repository (token from $GITHUB_TOKEN), resumably."""
     numbers = parse_numbers(issues) if issues is not None else None

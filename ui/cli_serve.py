@@ -8,16 +8,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from .console import AllowServiceOpt, HomeOpt, err, fail, query_policy
+from .console import AllowServiceOpt, HomeOpt, err, fail, query_policy, require_extra
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (default: loopback only).")]
 
 
-def _check_home(home: Optional[Path]) -> Path:
+def _check_home(home: Path | None) -> Path:
     from ..kg.home import GraphHome, NoGraphError
 
     gh = GraphHome(home)
@@ -31,7 +31,7 @@ def _check_home(home: Optional[Path]) -> Path:
 def serve(host: HostOpt = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
           home: HomeOpt = None,
-          store: Annotated[Optional[str], typer.Option(
+          store: Annotated[str | None, typer.Option(
               "--store", help="Answer /sparql and /v1/issues from this store instead of the home's graph, e.g. "
                               "sparql+http://127.0.0.1:7878/query?union-default-graph")] = None,
           sparql_timeout: Annotated[float, typer.Option("--sparql-timeout", min=0.1,
@@ -40,12 +40,13 @@ def serve(host: HostOpt = "127.0.0.1",
                                                        help="Rows a SPARQL result returns at most.")] = 10_000,
           max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body in bytes.")]
           = 64 * 1024,
-          public_url: Annotated[Optional[str], typer.Option(
+          public_url: Annotated[str | None, typer.Option(
               "--public-url", help="The URL clients reach /sparql at (its service description and the base IRI of "
                                    "queries); default http://HOST:PORT/sparql")] = None,
           allow_service: AllowServiceOpt = None):
     """Serve the HTTP API (/v1/similar, /v1/diagnose, /v1/issues, /healthz; docs at /docs) and a read-only SPARQL 1.1
     endpoint at /sparql."""
+    require_extra(("fastapi", "uvicorn"), "serve", "failgraph serve")
     import uvicorn
 
     from ..assistant.knowledge import KnowledgeBase
@@ -83,6 +84,7 @@ def ui(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port 
     """Open the troubleshooting chat, the graph explorer and the SPARQL page (Streamlit) in the browser."""
     from ..kg.sparql_text import ALLOWED_SERVICES_ENV
 
+    require_extra(("streamlit", "altair", "pandas"), "ui", "failgraph ui")
     root = _check_home(home)
     policy = query_policy(allow_service)
     app_py = Path(__file__).resolve().with_name("app.py")

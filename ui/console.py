@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,15 +13,15 @@ from rich.markup import escape
 out = Console()
 err = Console(stderr=True)
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
                                                                   "the user data dir).")]
-AllowServiceOpt = Annotated[Optional[list[str]], typer.Option(
+AllowServiceOpt = Annotated[list[str] | None, typer.Option(
     "--allow-service", metavar="IRI",
     help="A SPARQL endpoint that SERVICE may call (repeatable; also $FAILGRAPH_SPARQL_ALLOWED_SERVICES). Without "
          "one, queries using SERVICE are refused and failgraph makes no outbound request.")]
 
 
-def query_policy(allow: Optional[list[str]]):
+def query_policy(allow: list[str] | None):
     """The SPARQL query policy from ``--allow-service`` and the environment (a bad IRI: one error line, exit 2)."""
     from pydantic import ValidationError
 
@@ -37,6 +37,16 @@ def fail(message: str, code: int = 2) -> None:
     """Print one clear error line on stderr and exit (code 2 unless told otherwise)."""
     err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def require_extra(modules: tuple[str, ...], extra: str, what: str) -> None:
+    """One clear line (exit 2) when an optional dependency of ``what`` is not installed: ``pip install
+    'failgraph[extra]'`` brings it."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        fail(f"{what} needs {', '.join(missing)}, which is not installed: pip install 'failgraph[{extra}]'")
 
 
 def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None = None):
@@ -63,4 +73,4 @@ def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None
     return decorate
 
 
-__all__ = ["AllowServiceOpt", "HomeOpt", "query_policy", "err", "fail", "out", "user_errors"]
+__all__ = ["AllowServiceOpt", "HomeOpt", "err", "fail", "out", "query_policy", "user_errors"]

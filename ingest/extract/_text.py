@@ -26,8 +26,8 @@ def split_lines(lines: list[str], aside: list[bool]) -> tuple[str, str]:
     >>> split_lines(["a", "b", "", "c"], [False, True, True, False])
     ('a\\nc', 'b')
     """
-    kept = "\n".join(line for line, a in zip(lines, aside) if not a)
-    return kept, "\n".join(line for line, a in zip(lines, aside) if a and line.strip())
+    kept = "\n".join(line for line, a in zip(lines, aside, strict=True) if not a)
+    return kept, "\n".join(line for line, a in zip(lines, aside, strict=True) if a and line.strip())
 
 
 def lower_same_length(text: str) -> str:

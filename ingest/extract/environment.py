@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
+from ._text import lower_same_length, match_at_triggers, minimal_triggers
 from .errors import extract_errors
 from .facts import EnvironmentFacts
-from ._text import lower_same_length, match_at_triggers, minimal_triggers
 from .hardware import find_gpus
 from .libraries import extract_libraries
 
@@ -268,7 +268,8 @@ _QUANT_TRIGGERS = minimal_triggers((
 def extract_quantization(text: str, low: str | None = None) -> list[str]:
     """Quantisation formats, in order of first mention (``'q4_k_m'`` style for GGUF quant types).
 
-    >>> extract_quantization("Qwen2-72B-Instruct-GPTQ-Int4 vs a Q4_K_M GGUF, loaded with load_in_8bit=True, FP8 KV cache")
+    >>> extract_quantization("Qwen2-72B-Instruct-GPTQ-Int4 vs a Q4_K_M GGUF, "
+    ...                      "loaded with load_in_8bit=True, FP8 KV cache")
     ['gptq', 'int4', 'q4_k_m', 'gguf', 'bnb-8bit', 'fp8']
     """
     low = lower_same_length(text) if low is None else low

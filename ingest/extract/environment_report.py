@@ -67,23 +67,27 @@ _BUILT_CUDA = re.compile(r"CUDA used to build PyTorch:\s*(\d+\.\d+)|torch\.versi
                          r"|CUDA (?:compiler|toolkit)\s*[:=]?\s*(?:version\s*)?(\d+\.\d+)", re.IGNORECASE)
 _TORCH_LOCAL_CUDA = re.compile(r"\+cu(\d{2,3})\b")
 _CC_STATEMENT = re.compile(r"compute capability(?: of)?\s*[:=]?\s*(\d{1,2}\.\d)\b|\bsm_?(\d)(\d)\b", re.IGNORECASE)
-_EXTRA_GPUS = re.compile(r"titan\s+rtx|titan\s+v\b|quadro\s+rtx\s*\d{4}|rtx\s+a\d000|tesla\s+m\d0\b|intel\s+(?:arc|gpu)",
-                         re.IGNORECASE)
+_EXTRA_GPUS = re.compile(r"titan\s+rtx|titan\s+v\b|quadro\s+rtx\s*\d{4}|rtx\s+a\d000|tesla\s+m\d0\b"
+                         r"|intel\s+(?:arc|gpu)", re.IGNORECASE)
 #: A tool's version printed by its CLI ("`ollama --version` shows 0.5.1"), which the prose extractor does not read.
-_CLI_VERSION = re.compile(r"\b(ollama|vllm)`?\s+(?:-v|--version)`?\s+(?:shows|prints|reports|says|gives|returns|is)?\s*:?"
-                          r"\s*(?:ollama version is\s*)?v?(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
+_CLI_VERSION = re.compile(r"\b(ollama|vllm)`?\s+(?:-v|--version)`?\s+"
+                          r"(?:shows|prints|reports|says|gives|returns|is)?\s*:?\s*(?:ollama version is\s*)?"
+                          r"v?(\d+\.\d+(?:\.\d+)?)", re.IGNORECASE)
 #: Lines that quote an error or a suggestion: a dtype named there is not the user's setting.
 _NOT_A_SETTING = re.compile(r"error|exception|warning|for example|e\.g\.|instead|you can use", re.IGNORECASE)
-_KV_CACHE_FP8 = re.compile(r"kv[-_ ]cache[-_ ]dtype[\s=:'\"]+\S+|fp8 kv[-_ ]cache|kv[-_ ]cache[^\n]{0,20}fp8", re.IGNORECASE)
+_KV_CACHE_FP8 = re.compile(r"kv[-_ ]cache[-_ ]dtype[\s=:'\"]+\S+|fp8 kv[-_ ]cache|kv[-_ ]cache[^\n]{0,20}fp8",
+                           re.IGNORECASE)
 
 _DTYPE_PATTERNS = (
     re.compile(r"--dtype[= ]+['\"]?(\w+)", re.IGNORECASE),
     re.compile(r"\b(?:torch_)?dtype\s*[=:]\s*['\"]?(?:torch\.)?(float16|bfloat16|half|bf16|fp16|float32|float|auto)\b"),
     re.compile(r"vllm_dtype\s*[:=]\s*['\"]?(\w+)"),
 )
-_BF16_FLAG = re.compile(r"--bf16(?:[= ]+(?:true|True|1))?(?![\w=-])(?!\s+(?:false|False|0))|\bbf16\s*[=:]\s*(?:true|True|1)\b"
+_BF16_FLAG = re.compile(r"--bf16(?:[= ]+(?:true|True|1))?(?![\w=-])(?!\s+(?:false|False|0))"
+                        r"|\bbf16\s*[=:]\s*(?:true|True|1)\b"
                         r"|\"bf16\"\s*:\s*\{\s*\"enabled\"\s*:\s*(?:true|\"auto\")")
-_FP16_FLAG = re.compile(r"--fp16(?:[= ]+(?:true|True|1))?(?![\w=-])(?!\s+(?:false|False|0))|\bfp16\s*[=:]\s*(?:true|True|1)\b")
+_FP16_FLAG = re.compile(r"--fp16(?:[= ]+(?:true|True|1))?(?![\w=-])(?!\s+(?:false|False|0))"
+                        r"|\bfp16\s*[=:]\s*(?:true|True|1)\b")
 _DTYPE_NAMES = {"float16": "float16", "half": "float16", "fp16": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16",
                 "float32": "float32", "float": "float32", "fp32": "float32", "auto": "auto"}
 
@@ -105,7 +109,8 @@ _FEATURES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("peft-int8-training-api", re.compile(r"prepare_model_for_int8_training")),
     ("trust-remote-code", re.compile(r"trust_remote_code|--trust-remote-code|remote[- ]code", re.IGNORECASE)),
     ("hf-transformers-api", re.compile(r"AutoModel\w*\.from_pretrained|pipeline\(\s*['\"]text-generation"
-                                       r"|\b(?:through|with|using|via|in) (?:hugging ?face |hf )?transformers\b", re.IGNORECASE)),
+                                       r"|\b(?:through|with|using|via|in) (?:hugging ?face |hf )?transformers\b",
+                                       re.IGNORECASE)),
     ("mps-device", re.compile(r"['\"]mps['\"]|\bmps:\d|\.to\(\s*['\"]mps|torch\.backends\.mps|llama[-_]?(?:v2[-_])?mps",
                               re.IGNORECASE)),
 )

@@ -61,8 +61,10 @@ def is_gold_error_line(line: str) -> bool:
 
     >>> is_gold_error_line("RuntimeError: CUDA error: device-side assert triggered")
     True
-    >>> is_gold_error_line("    assert seqlen_k == seqlen_q"), is_gold_error_line("> initializing model parallel with size 1")
-    (False, False)
+    >>> is_gold_error_line("    assert seqlen_k == seqlen_q")
+    False
+    >>> is_gold_error_line("> initializing model parallel with size 1")
+    False
     """
     if not line.strip() or _GOLD_INFO.match(line):
         return False

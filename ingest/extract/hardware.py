@@ -44,10 +44,11 @@ GPU_RE = re.compile(
     r"|(?P<radeon>(?<![\w.])radeon\s+(?P<rnum>(?:rx\s+|pro\s+)?\w*\d{3,4}\w*(?:\s+xtx?)?))"
     r"|(?P<jetson>(?<![\w.])jetson\s+(?P<jname>(?:agx\s+|orin\s+)?(?:thor|orin|xavier|nano)))")
 
-_GPU_TRIGGERS = minimal_triggers(tuple(t.replace("s?", "") for t in _DC.split("|")) + (
-    "l4", "nvidia l4", "rtx", "gtx", "2060", "2070", "2080", "3050", "3060", "3070", "3080", "3090", "4060", "4070",
-    "4080", "4090", "5060", "5070", "5080", "5090", "1080", "1660", "apple", "m1", "m2", "m3", "m4", "macbook", "mps",
-    "ascend", "910", "instinct", "mi1", "mi2", "mi3", "radeon", "jetson"))
+_GPU_TRIGGERS = minimal_triggers((*tuple(t.replace("s?", "") for t in _DC.split("|")), "l4", "nvidia l4", "rtx", "gtx",
+                                  "2060", "2070", "2080", "3050", "3060", "3070", "3080", "3090", "4060", "4070",
+                                  "4080", "4090", "5060", "5070", "5080", "5090", "1080", "1660", "apple", "m1", "m2",
+                                  "m3", "m4", "macbook", "mps", "ascend", "910", "instinct", "mi1", "mi2", "mi3",
+                                  "radeon", "jetson"))
 
 _PREFIX = re.compile(r"(?:nvidia\s+)?(?:geforce\s+|tesla\s+|quadro\s+)?(?:rtx\s+)?(?:amd\s+)?$")
 
@@ -90,8 +91,7 @@ def canonical_gpu(m: re.Match[str]) -> str | None:
     if g["amd"]:
         return "AMD " + g["mi"].upper()
     if g["radeon"]:
-        return "AMD Radeon " + " ".join(p.upper() if p in ("rx", "xt", "xtx", "pro") else p.upper()
-                                        for p in g["rnum"].split())
+        return "AMD Radeon " + " ".join(p.upper() for p in g["rnum"].split())
     if g["jetson"]:
         return "NVIDIA Jetson " + " ".join(p.upper() if p == "agx" else p.title() for p in g["jname"].split())
     return None  # pragma: no cover

@@ -12,7 +12,8 @@ Two kinds of evidence are read:
 Requirements are not mentions: ``torch>=2.0`` and the ``torch==2.6.0`` in ``vllm 0.8.1 requires torch==2.6.0`` are
 skipped. Python, CUDA, drivers and operating systems are not libraries (see :mod:`.environment`).
 
->>> [(m.name, m.version) for m in extract_libraries("PyTorch 2.1.0+cu118, auto_gptq 0.7.1 and Python 3.10 on CUDA 12.1")]
+>>> found = extract_libraries("PyTorch 2.1.0+cu118, auto_gptq 0.7.1 and Python 3.10 on CUDA 12.1")
+>>> [(m.name, m.version) for m in found]
 [('torch', '2.1.0+cu118'), ('auto-gptq', '0.7.1')]
 >>> normalise_library_name("Flash_Attention")
 'flash-attn'
@@ -22,10 +23,11 @@ from __future__ import annotations
 
 import re
 
-from .facts import LibraryMention
 from ._text import lower_same_length, match_at_triggers, minimal_triggers
+from .facts import LibraryMention
 
-#: Surface forms (compared after PEP 503 normalisation: lower case, runs of ``-_.`` and spaces as one ``-``) → PyPI name.
+#: Surface forms (compared after PEP 503 normalisation: lower case, runs of ``-_.`` and spaces as one ``-``) →
+#: PyPI name.
 LIBRARY_ALIASES: dict[str, str] = {
     # the core stack
     "torch": "torch", "pytorch": "torch", "torchvision": "torchvision", "torchaudio": "torchaudio",
@@ -69,7 +71,8 @@ LIBRARY_ALIASES: dict[str, str] = {
 
 #: Names that look like packages in listings but are platforms or tools (handled elsewhere or not at all).
 NOT_LIBRARIES = frozenset({
-    "python", "python3", "py", "cpython", "cuda", "cudatoolkit", "cuda-toolkit", "cudnn", "nccl", "nvcc", "cuda-runtime",
+    "python", "python3", "py", "cpython", "cuda", "cudatoolkit", "cuda-toolkit", "cudnn", "nccl", "nvcc",
+    "cuda-runtime",
     "runtime", "driver", "nvidia-driver", "nvidia", "os", "gcc", "clang", "cmake", "libc", "glibc", "kernel", "linux",
     "ubuntu", "windows", "macos", "centos", "debian", "rocm", "hip", "miopen", "version", "v", "release", "build",
     "model", "gpu", "cpu", "vram", "ram", "pip", "pip3", "conda", "name", "package", "platform", "api", "server",

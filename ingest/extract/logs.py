@@ -82,7 +82,7 @@ def split_logs(text: str) -> tuple[str, str]:
     2
     """
     lines = text.splitlines()
-    aside = [log or bar for log, bar in zip(map(is_log_line, lines), _progress_aside(lines))]
+    aside = [log or bar for log, bar in zip(map(is_log_line, lines), _progress_aside(lines), strict=True)]
     return split_lines(lines, aside) if any(aside) else (text, "")
 
 

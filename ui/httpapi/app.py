@@ -57,7 +57,7 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
                     if service is not None:
                         service.warm_up()
                     knowledge.get()
-                except Exception:  # noqa: BLE001 - reported on the requests that need it
+                except Exception:
                     log.warning("preloading failed", exc_info=True)
 
             threading.Thread(target=warm, name="failgraph-preload", daemon=True).start()

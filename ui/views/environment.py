@@ -17,7 +17,7 @@ def check(home: str, text: str, model: str | None, stage: str | None) -> DoctorR
         past = None
         try:
             past = past_environments_from_store(state.store(home))
-        except Exception:  # noqa: BLE001 - no graph yet: the rules still work without past failures
+        except Exception:
             past = None
         return diagnose_environment(text, model=model or None, stage=stage or None, past=past)
     except DoctorError as e:
@@ -40,8 +40,9 @@ def show(report: DoctorReport) -> None:
 
 def page(home: str) -> None:
     st.title("Check my environment")
-    st.caption("Paste `pip freeze`, `pip list`, `python -m torch.utils.collect_env`, `transformers env` or `nvidia-smi` "
-               "output. failgraph checks it against known-incompatible combinations before anything fails.")
+    st.caption("Paste `pip freeze`, `pip list`, `python -m torch.utils.collect_env`, `transformers env` or "
+               "`nvidia-smi` output. failgraph checks it against known-incompatible combinations before anything "
+               "fails.")
     text = st.text_area("Environment report", height=220, key="fg_env_text")
     col1, col2 = st.columns(2)
     model = col1.text_input("Model (optional)", placeholder="Qwen2.5-7B-Instruct", key="fg_env_model")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ...kg.sparql_service import QueryOutcome
 from ...kg.named_queries import list_queries
 from ...kg.remote import QueryBusy, QueryTimeout
 from ...kg.results import AskResult, GraphResult, SelectResult
+from ...kg.sparql_service import QueryOutcome
 from ...kg.store import StoreError
 from . import state
 from .render import md_escape

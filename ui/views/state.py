@@ -13,9 +13,9 @@ import os
 import streamlit as st
 
 from ...assistant.knowledge import KnowledgeBase
-from ...kg.sparql_service import QueryLimits, QueryService
 from ...kg.build import open_store
 from ...kg.home import HOME_ENV, GraphHome, NoGraphError
+from ...kg.sparql_service import QueryLimits, QueryService
 from ...kg.sparql_text import QueryPolicy
 from ...kg.store import GraphStore
 

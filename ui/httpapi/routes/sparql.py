@@ -49,7 +49,7 @@ class EndpointSettings(BaseModel):
                      description="The public URL of /sparql (`failgraph serve --public-url`, else the bound address)")
 
     @classmethod
-    def for_server(cls, host: str, port: int, public_url: str | None = None, path: str = "/sparql") -> "EndpointSettings":
+    def for_server(cls, host: str, port: int, public_url: str | None = None, path: str = "/sparql") -> EndpointSettings:
         """``public_url`` when given, else ``http://HOST:PORT/sparql`` from the server's own bind address."""
         if public_url:
             parts = urlsplit(public_url)
@@ -199,7 +199,7 @@ def sparql_router(service: QueryService, path: str = "/sparql", endpoint: Endpoi
                                                               description="Graphs merged into the default graph"),
                          named_graph_uri: list[str] = Query([], alias="named-graph-uri",
                                                             description="The named graphs GRAPH can reach")):
-        params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
         if "update" in params:
             return _error(403, _READ_ONLY)
         queries = params.pop("query", [])
@@ -217,7 +217,7 @@ def sparql_router(service: QueryService, path: str = "/sparql", endpoint: Endpoi
                          "named-graph-uri": {"type": "array", "items": {"type": "string"}}},
                          "required": ["query"]}}}}})
     async def sparql_post(request: Request):
-        params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
         raw_type = request.headers.get("content-type", "")
         ctype = raw_type.split(";")[0].strip().lower()
         if ctype == "application/sparql-update" or "update" in params:
@@ -233,7 +233,7 @@ def sparql_router(service: QueryService, path: str = "/sparql", endpoint: Endpoi
         except UnicodeDecodeError:
             return _error(400, "the request body is not UTF-8 text")
         if ctype == "application/sparql-query":
-            queries = [text] + params.pop("query", [])
+            queries = [text, *params.pop("query", [])]
         elif ctype == "application/x-www-form-urlencoded":
             form = parse_qs(text, keep_blank_values=True)
             if "update" in form:
