@@ -74,3 +74,21 @@ def test_build_persists_the_text_index(tmp_path, dataset_slice):
     assert not KnowledgeBase.from_home(GraphHome(home), NoEmbedding()).index_built
     r = run("build", "--dataset", dataset_slice, "--home", home, "--cases", cases, "--no-index")
     assert r.exit_code == 0 and not (GraphHome(home).current() / INDEX_DIR).exists()
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path, dataset_slice, monkeypatch):
+    """`pip install failgraph` has no server or UI: those commands say which extra to install, in one line."""
+    import importlib.util
+
+    runner = CliRunner()
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["build", "--dataset", str(dataset_slice), "--home", str(home), "--no-cases",
+                               "--no-index"]).exit_code == 0
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("fastapi", "streamlit") else real(name, *a))
+    for command, extra in (("serve", "serve"), ("ui", "ui")):
+        r = runner.invoke(app, [command, "--home", str(home)])
+        assert r.exit_code == 2, r.output
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:") and f"failgraph[{extra}]" in lines[0]
