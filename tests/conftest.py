@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+#: The ``home`` and ``kb`` fixtures that the API, UI, fuzz and load tests share (a module may define its own instead).
+pytest_plugins = ["api_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO.parent / "shared" / "data" / "open-llm-failures"
 

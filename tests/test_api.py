@@ -100,16 +100,6 @@ class UvicornThread:
 
 # ---------------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, dataset_dir):
-    return small_kb(tmp_path_factory, dataset_dir)
-
-
-@pytest.fixture(scope="module")
 def client(kb, home):
     from fastapi.testclient import TestClient
 
@@ -357,3 +347,5 @@ def test_serve_command_starts_the_api_on_loopback(home, tmp_path):
     r = subprocess.run([sys.executable, "-m", "failgraph.ui.cli_serve", "serve", "--home", str(tmp_path / "none")],
                        check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "failgraph build" in r.stderr and "Traceback" not in r.stderr
+
+

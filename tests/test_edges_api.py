@@ -9,19 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from test_api import OOM_REPORT, REPORT, UvicornThread, assert_error, small_home, small_kb
+from test_api import OOM_REPORT, REPORT, UvicornThread, assert_error
 
 BAD = '{"text": "RuntimeError \\ud800 CUDA out of memory while loading the model"}'  # a JSON-escaped lone surrogate
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, dataset_dir):
-    return small_kb(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture(scope="module")

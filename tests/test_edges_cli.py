@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from test_api import OOM_REPORT, small_kb
+from test_api import OOM_REPORT
 from typer.testing import CliRunner
 
 from failgraph.ui import cli
@@ -22,11 +22,6 @@ torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB
 """
 LATIN1_LOG = ("Erreur au démarrage du serveur vLLM : le modèle dépasse la mémoire du GPU (mémoire insuffisante)\n"
               "RuntimeError: CUDA out of memory. Größe der Anfrage: 2.00 GiB; déjà alloué 21.9 GiB\n")
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, dataset_dir):
-    return small_kb(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from test_api import OOM_REPORT, small_home
+from test_api import OOM_REPORT
 
 from failgraph.ui.views.render import md_escape, md_unescape, md_with_links
 
@@ -76,11 +76,6 @@ def test_the_chat_renders_no_autolink_from_issue_text_or_fixes():
     shown = [e.value for kind in ("markdown", "caption", "error", "warning") for e in at.get(kind)]
     assert any("evil" in s for s in shown) and any("](https://github.com/a/b/issues/1)" in s for s in shown)
     assert [link for s in shown for link in gfm_autolinks(s)] == []
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api import OOM_REPORT, small_home, small_kb
+from test_api import OOM_REPORT
 
 pytestmark = pytest.mark.slow
 
@@ -48,16 +48,6 @@ def log_trap():
     root.addHandler(trap)
     yield trap
     root.removeHandler(trap)
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, dataset_dir):
-    return small_kb(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture(scope="module")

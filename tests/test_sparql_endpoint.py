@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 import rdflib
-from test_api import UvicornThread, small_home
+from test_api import UvicornThread
 
 from failgraph.kg.named_queries import get_query, list_queries
 
@@ -28,11 +28,6 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # run
 FINITE_SLOW = ("PREFIX fg: <https://w3id.org/failgraph/ontology#> SELECT (COUNT(*) AS ?n) "
                "WHERE { ?a a fg:FailureRecord . ?d a fg:FailureRecord . ?x a fg:Source }")
 SR = "{http://www.w3.org/2005/sparql-results#}"
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture(scope="module")

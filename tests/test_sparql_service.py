@@ -12,7 +12,6 @@ import http.server
 import threading
 
 import pytest
-from test_api import small_home
 from typer.testing import CliRunner
 
 from failgraph.kg.sparql_text import QueryPolicy, service_violation, update_keyword
@@ -120,11 +119,6 @@ def test_the_read_only_guard_reads_the_same_tokens():
 
 
 # ---------------------------------------------------------------------------------------------- every surface
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
-
-
 def test_stores_refuse_service_without_connecting(recorder):
     from rdflib import Literal, URIRef
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_api import OOM_REPORT, REPORT, small_home
+from test_api import OOM_REPORT, REPORT
 
 from failgraph.assistant.followup import combine_reports
 from failgraph.assistant.models import PathStep
@@ -22,11 +22,6 @@ from failgraph.ui.views.render import (
 
 APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 TIMEOUT = 240  # the first run in a process loads the sentence-transformer model
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory, dataset_dir):
-    return small_home(tmp_path_factory, dataset_dir)
 
 
 @pytest.fixture
