@@ -2,7 +2,7 @@
 ``conftest.py`` loads). Both are built once per session (see ``test_api.small_home``)."""
 
 import pytest
-from test_api import small_home, small_kb
+from api_helpers import small_home, small_kb
 
 
 @pytest.fixture(scope="module")

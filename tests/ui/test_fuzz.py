@@ -15,9 +15,9 @@ import string
 
 import pytest
 import schemathesis
+from api_helpers import OOM_REPORT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api import OOM_REPORT
 
 pytestmark = pytest.mark.slow
 

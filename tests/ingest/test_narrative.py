@@ -10,7 +10,7 @@ from failgraph.ingest.extract.logs import is_log_line, split_logs
 from failgraph.ingest.extract.narrative import matching_text
 from failgraph.ingest.extract.tracebacks import frame_spans, split_frames
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRACEBACKS = sorted((FIXTURES / "tracebacks").glob("*.txt"))
 #: The error each traceback fixture ends in (for c10 errors, the what() line above the frames).
 RAISED = {"c10_cuda": "  what():  CUDA error: device-side assert triggered",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import free_port
 from rdflib import Literal, URIRef
-from test_api import free_port
 
 from failgraph.kg.named_queries import list_queries
 from failgraph.kg.store import OxigraphStore, StoreError

@@ -91,7 +91,7 @@ def test_a_pasted_environment_listing_does_not_drown_the_report(small_kb):
     """Real reports paste collect_env / transformers env output whole; the answer must still be about the report,
     and the listing's versions must still reach the extracted facts."""
     from pathlib import Path
-    env = (Path(__file__).parent / "fixtures" / "listings" / "collect_env.txt").read_text(encoding="utf-8")
+    env = (Path(__file__).resolve().parents[1] / "fixtures" / "listings" / "collect_env.txt").read_text(encoding="utf-8")
     plain = diagnose(small_kb, ReportRequest(text=QWEN2_KEYERROR, top_k=3))
     pasted = diagnose(small_kb, ReportRequest(text=f"### System Info\n{env}\n### Reproduction\n{QWEN2_KEYERROR}",
                                               top_k=3))
@@ -105,7 +105,7 @@ def test_a_pasted_log_and_traceback_do_not_drown_the_report(small_kb):
     """A server start-up log and a long traceback around the same report: same answer, and the notes say what was
     set aside."""
     from pathlib import Path
-    fixtures = Path(__file__).parent / "fixtures"
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     log = (fixtures / "logs" / "vllm_serve.log").read_text(encoding="utf-8")
     frames = "".join(f'  File "/opt/conda/lib/python3.10/site-packages/transformers/models/auto/auto_factory.py", '
                      f'line {400 + i}, in from_pretrained\n    config, kwargs = AutoConfig.from_pretrained(\n'

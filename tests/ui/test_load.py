@@ -12,7 +12,7 @@ import time
 
 import httpx
 import pytest
-from test_api import UvicornThread, small_home, small_kb
+from api_helpers import UvicornThread, small_home, small_kb
 
 REQUESTS = int(os.environ.get("FAILGRAPH_LOAD_REQUESTS", "2000"))  # 2,000 unless told otherwise
 CLIENTS = 16

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from test_api import OOM_REPORT, REPORT, UvicornThread, assert_error
+from api_helpers import OOM_REPORT, REPORT, UvicornThread, assert_error
 
 BAD = '{"text": "RuntimeError \\ud800 CUDA out of memory while loading the model"}'  # a JSON-escaped lone surrogate
 

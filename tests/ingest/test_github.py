@@ -18,7 +18,7 @@ from failgraph.ingest.sources import SourceError, github_store_path, list_source
 from failgraph.ui import cli_ingest
 from failgraph.ui.cli_ingest import ingest_app
 
-FIX = Path(__file__).parent / "fixtures" / "github"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 API = "https://api.github.com"
 OWNER, REPO, REPO_ID = "acme-ml", "tinyserve", 712345678
 TOKEN = "ghp_TESTtoken0123456789abcdefghijklmnopqrstu"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_api import REPORT, free_port, small_home, small_kb
+from api_helpers import REPORT, free_port, small_home, small_kb
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser")
                              or "") if p and Path(p).exists()), None)

@@ -9,7 +9,7 @@ from failgraph.assistant.report import ReportError, prepare_report
 from failgraph.ingest.extract.templates import is_template_line, split_template
 from failgraph.kg.corpus import PastFailure
 
-TEMPLATES = Path(__file__).parent / "fixtures" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 
 #: The lines the user wrote into each template fixture (the rest of each file is the tracker's template).
 WRITTEN = {

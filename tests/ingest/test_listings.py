@@ -5,7 +5,7 @@ import pytest
 from failgraph.ingest.extract import extract_libraries
 from failgraph.ingest.extract.listings import is_listing_line, split_listings
 
-LISTINGS = sorted((Path(__file__).parent / "fixtures" / "listings").glob("*.txt"))
+LISTINGS = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "listings").glob("*.txt"))
 
 NARRATIVE = """Serving Qwen2.5-7B-Instruct-AWQ with vllm 0.6.3 fails at startup.
 INFO 10-12 12:00:01 llm_engine.py:237] Initializing an LLM engine (v0.6.3) with config: model='Qwen/Qwen2.5-7B-Instruct-AWQ'
@@ -25,7 +25,7 @@ def test_each_listing_is_set_aside_whole_and_the_narrative_kept(listing):
 
 
 def test_listing_in_front_of_the_narrative():
-    text = (Path(__file__).parent / "fixtures" / "listings" / "collect_env.txt").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[1] / "fixtures" / "listings" / "collect_env.txt").read_text(encoding="utf-8")
     narrative, aside = split_listings(text + "\n" + NARRATIVE)
     assert narrative.strip() == NARRATIVE
     assert extract_libraries(aside)  # the versions are still there for the extractors

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 import rdflib
-from test_api import UvicornThread
+from api_helpers import UvicornThread
 
 from failgraph.kg.named_queries import get_query, list_queries
 

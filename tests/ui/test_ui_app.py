@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_api import OOM_REPORT, REPORT
+from api_helpers import OOM_REPORT, REPORT
 
 from failgraph.assistant.followup import combine_reports
 from failgraph.assistant.models import PathStep
@@ -20,7 +20,7 @@ from failgraph.ui.views.render import (
     safe_issue_url,
 )
 
-APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 TIMEOUT = 240  # the first run in a process loads the sentence-transformer model
 
 

@@ -7,11 +7,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from test_api import OOM_REPORT
+from api_helpers import OOM_REPORT
 
 from failgraph.ui.views.render import md_escape, md_unescape, md_with_links
 
-APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 TIMEOUT = 240
 
 

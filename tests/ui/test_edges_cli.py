@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from test_api import OOM_REPORT
+from api_helpers import OOM_REPORT
 from typer.testing import CliRunner
 
 from failgraph.ui import cli
