@@ -96,7 +96,7 @@ def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeight
         id=request.id,
         symptoms=[LabelScore(label=s, score=round(p, 4))
                   for s, p in ranked_leaves(a.symptom_dist, "symptom")[:request.top_k]],
-        root_causes=[answer_for(a.evidence[c], p, a.facts, a.neighbours)
+        root_causes=[answer_for(a.evidence[c], p, a.facts, a.neighbours, kb.projection)
                      for c, p in ranked_leaves(a.cause_dist, "root_cause")[:request.top_k]],
         similar=[SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
                                 title=n.failure.title, fix=n.failure.fix)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+import networkx as nx
+
+from ..kg.project import ROOT_CAUSE, broader_chain, failure_has_cause
 from ..ontology import Level, load_taxonomy
 from ..ontology.rules import load_playbook
 from .models import CauseAnswer, ExtractedFacts, PathStep
@@ -13,7 +16,10 @@ from .walk import CauseEvidence
 REPORT = "report"
 
 
-def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[PathStep]:
+def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour], graph: nx.DiGraph) -> list[PathStep]:
+    """The edges of the projection (:mod:`failgraph.kg.project`) that lead from the report to the cause, with the
+    evidence on them: report → symptom → cause (``indicates``), the rules and models that point at it, the closest
+    similar failure whose record has that cause (failure → record → cause), and the cause's ``broader`` chain."""
     tax = load_taxonomy()
     steps: list[PathStep] = []
     if ev.via_symptoms:
@@ -31,14 +37,14 @@ def explanation_path(ev: CauseEvidence, neighbours: list[Neighbour]) -> list[Pat
                               target=tax.label_at("root_cause", ev.cause, Level.group),
                               weight=round(ev.group_vector, 4)))
     for n in neighbours:
-        if ev.cause in n.failure.root_causes:
+        if failure_has_cause(graph, n.failure.key, ev.cause):
             steps.append(PathStep(source=REPORT, edge="similar to", target=n.failure.url,
                                   weight=round(n.similarity, 4)))
             steps.append(PathStep(source=n.failure.url, edge="has root cause", target=ev.cause))
             break
-    chain = tax.ancestors(tax.leaf("root_cause", ev.cause))
+    chain = broader_chain(graph, (ROOT_CAUSE, ev.cause))
     for child, parent in itertools.pairwise(chain):
-        steps.append(PathStep(source=child.label, edge="broader", target=parent.label))
+        steps.append(PathStep(source=child[1], edge="broader", target=parent[1]))
     return steps
 
 
@@ -59,12 +65,13 @@ def fixes_for(cause: str, facts: ExtractedFacts, neighbours: list[Neighbour], li
     return fixes[:limit]
 
 
-def answer_for(ev: CauseEvidence, score: float, facts: ExtractedFacts, neighbours: list[Neighbour]) -> CauseAnswer:
+def answer_for(ev: CauseEvidence, score: float, facts: ExtractedFacts, neighbours: list[Neighbour],
+               graph: nx.DiGraph) -> CauseAnswer:
     tax = load_taxonomy()
     leaf = tax.leaf("root_cause", ev.cause)
     return CauseAnswer(label=ev.cause, score=round(score, 4), category=tax.category_of(leaf).label,
                        group=tax.at_level(leaf, Level.group).label, fixes=fixes_for(ev.cause, facts, neighbours),
-                       path=explanation_path(ev, neighbours), evidence=ev.supporting[:5])
+                       path=explanation_path(ev, neighbours, graph), evidence=ev.supporting[:5])
 
 
 __all__ = ["answer_for", "explanation_path", "fixes_for"]

@@ -10,6 +10,7 @@ from ..kg.build import open_store
 from ..kg.corpus import Corpus, PastFailure, load_corpus
 from ..kg.embed import DIM, Embedder
 from ..kg.home import GraphHome, SnapshotInfo
+from ..kg.project import project
 from ..kg.snapshot_index import INDEX_DIR, index_inputs
 from ..kg.store import GraphStore
 from ..kg.vectors import TextIndex
@@ -32,7 +33,8 @@ class KnowledgeBase:
         self.failures: dict[str, PastFailure] = corpus.by_key()
         self.index = index
         self.embedder = embedder
-        self.stats = LabelStatistics(corpus.records)
+        self.projection = project(corpus)  # the graph the walk reads its statistics from and explains along
+        self.stats = LabelStatistics(self.projection)
         labeled = [f for f in corpus.failures if f.root_causes]
         self.cause_text_model = TextModel([(f.key, f.index_text, f.root_causes) for f in labeled])
         self.symptom_text_model = TextModel([(f.key, f.index_text, f.symptoms) for f in labeled])

@@ -6,11 +6,13 @@ category and finally to the overall cause distribution, so rare leaves borrow st
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 
+import networkx as nx
 import numpy as np
 
-from ..kg.corpus import LabeledRecord
+from ..kg.corpus import Corpus, LabeledRecord
+from ..kg.project import FAILURE, INDICATES, ROOT_CAUSE, SYMPTOM, broader_chain, project, records_of
 from ..ontology import load_taxonomy
 
 SMOOTHING = 3.0
@@ -25,30 +27,42 @@ def label_shares(labels: list[str], index: dict[str, int]) -> np.ndarray:
 
 
 class LabelStatistics:
-    def __init__(self, records: list[LabeledRecord]):
+    """Counts read off the projection's edges (:mod:`failgraph.kg.project`): ``indicates`` edges give how many records
+    of each symptom concept (or below it) have each root cause, concept nodes their record totals, and each failure's
+    records the pairs that leaving it out subtracts. The symptom's broader chain is walked along ``broader`` edges."""
+
+    def __init__(self, graph: nx.DiGraph):
         tax = load_taxonomy()
-        self._tax = tax
+        self.graph = graph
         self.symptom_leaves = [c.label for c in tax.leaves("symptom")]
         self.cause_leaves = [c.label for c in tax.leaves("root_cause")]
         # every ancestor (leaf included) of each symptom leaf, bottom-up
-        self._chain = {s: [c.label for c in tax.ancestors(tax.leaf("symptom", s))] for s in self.symptom_leaves}
+        self._chain = {s: [label for _, label in broader_chain(graph, (SYMPTOM, s))] for s in self.symptom_leaves}
         self.pairs: Counter = Counter()
-        self.by_key: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for r in records:
-            for node in self._chain[r.symptom]:
-                self.pairs[(node, r.root_cause)] += 1
-            self.by_key[r.key].append((r.symptom, r.root_cause))
-        self.causes = Counter(r.root_cause for r in records)
-        self.symptoms = Counter()
-        for r in records:
-            for node in self._chain[r.symptom]:
-                self.symptoms[node] += 1
-        self.total = len(records)
+        for u, v, d in graph.edges(data=True):
+            if d.get("rel") == INDICATES:
+                self.pairs[(u[1], v[1])] = d["records"]
+        self.causes = Counter({n[1]: d["records"] for n, d in graph.nodes(data=True)
+                               if d["kind"] == ROOT_CAUSE and d["records"]})
+        self.symptoms = Counter({n[1]: d["records"] for n, d in graph.nodes(data=True)
+                                 if d["kind"] == SYMPTOM and d["records"]})
+        self.total = graph.graph["records"]
+        self._graph_keys = {n[1] for n, d in graph.nodes(data=True) if d["kind"] == FAILURE}
+
+    @classmethod
+    def from_records(cls, records: list[LabeledRecord]) -> LabelStatistics:
+        """Statistics of labeled records alone (no texts)."""
+        return cls(project(Corpus(failures=[], records=records)))
+
+    @property
+    def by_key(self) -> dict[str, list[tuple[str, str]]]:
+        """Failure key → the (symptom, root cause) pairs of its records."""
+        return {k: records_of(self.graph, k) for k in self._graph_keys}
 
     def _excluded(self, exclude: frozenset[str]) -> tuple[Counter, Counter, Counter, int]:
         pairs, causes, symptoms, total = Counter(), Counter(), Counter(), 0
         for key in exclude:
-            for s, c in self.by_key.get(key, []):
+            for s, c in records_of(self.graph, key):
                 causes[c] += 1
                 total += 1
                 for node in self._chain[s]:

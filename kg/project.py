@@ -1,63 +1,110 @@
-"""A networkx projection of the knowledge graph for walks and weights.
+"""The knowledge graph's networkx projection: the graph the assistant walks.
 
-Nodes carry a ``kind`` (``issue``, ``symptom``, ``root_cause``, ``model``, ``series``, ``library``, ``version``) and a
-``label``. Edges: ``issue→symptom`` and ``issue→root_cause`` (``rel`` = has_symptom / has_root_cause), ``issue→model``,
-``model→series``, taxonomy ``broader`` edges, and weighted ``symptom→root_cause`` edges with ``count`` (co-occurring
-records) and ``p`` = P(cause | symptom) at the leaf level.
+Nodes are ``(kind, name)`` pairs with a ``kind`` attribute:
+
+- ``("symptom", label)`` and ``("root_cause", label)``: every concept of the two taxonomies, linked child → parent by
+  ``broader`` edges; each carries ``records``, the labeled records under it;
+- ``("failure", key)``: a past failure (an issue with text or labels), ``label`` its URL;
+- ``("record", key, n)``: one labeled record about that failure (``has_record``), with ``has_symptom`` and
+  ``has_root_cause`` edges to its leaves;
+- ``("fix", key)``: the failure's fix (``resolved_by``), with its text and whether the thread confirmed it.
+
+Weighted ``indicates`` edges run from every symptom concept (leaf or broader) to each root-cause leaf, weighted by
+``records``: the labeled records whose symptom is that concept or below it and whose root cause is that leaf. The
+statistics of the diagnosis (:class:`failgraph.assistant.statistics.LabelStatistics`) are read off these edges, and
+the explanation paths of its answers are paths in this graph.
+
+>>> from failgraph.kg.corpus import Corpus, LabeledRecord
+>>> oom = "Crash - CUDA Error - Out of Memory"
+>>> gpu = "Hardware and Resource Limitations - GPU Memory Insufficiency"
+>>> g = project(Corpus(failures=[], records=[LabeledRecord(key="a/b#1", symptom=oom, root_cause=gpu)]))
+>>> g.edges[("symptom", oom), ("root_cause", gpu)]["records"], broader_chain(g, ("symptom", oom))[-1]
+(1, ('symptom', 'Runtime Crash'))
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterator
 
 import networkx as nx
 
 from ..ontology import load_taxonomy
-from .store import GraphStore
+from .corpus import Corpus
 
-_RECORDS = """
-PREFIX fg: <https://w3id.org/failgraph/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?record ?issue ?url ?symptom ?cause ?model ?model_label ?series WHERE {
-  ?record a fg:FailureRecord ; fg:aboutIssue ?issue ; fg:hasSymptom ?symptom ; fg:hasRootCause ?cause .
-  ?issue fg:url ?url .
-  OPTIONAL { ?record fg:model ?model . ?model rdfs:label ?model_label . OPTIONAL { ?model fg:inSeries ?series } }
-}
-"""
+SYMPTOM, ROOT_CAUSE, FAILURE, RECORD, FIX = "symptom", "root_cause", "failure", "record", "fix"
+BROADER, INDICATES, HAS_RECORD, HAS_SYMPTOM, HAS_ROOT_CAUSE, RESOLVED_BY = (
+    "broader", "indicates", "has_record", "has_symptom", "has_root_cause", "resolved_by")
 
 
-def project(store: GraphStore) -> nx.DiGraph:
-    """Build the projection from any store (all records, every source)."""
+def project(corpus: Corpus) -> nx.DiGraph:
+    """The projection of a corpus (past failures and labeled records) onto the two taxonomies."""
     tax = load_taxonomy()
-    g = nx.DiGraph()
-    for scheme in ("symptom", "root_cause"):
+    g = nx.DiGraph(records=0)
+    for scheme in (SYMPTOM, ROOT_CAUSE):
         for c in tax.concepts(scheme):
-            g.add_node(c.iri, kind=scheme, label=c.label, levels=sorted(lv.value for lv in c.levels))
+            g.add_node((scheme, c.label), kind=scheme, label=c.label, records=0)
+        for c in tax.concepts(scheme):
             if c.broader:
-                g.add_edge(c.iri, c.broader, rel="broader")
-    pair = Counter()
-    per_symptom = Counter()
-    for row in store.query(_RECORDS).records():
-        issue, s, r = row["issue"], row["symptom"], row["cause"]
-        g.add_node(issue, kind="issue", label=row["url"])
-        g.add_edge(issue, s, rel="has_symptom")
-        g.add_edge(issue, r, rel="has_root_cause")
-        if row.get("model"):
-            g.add_node(row["model"], kind="model", label=row["model_label"])
-            g.add_edge(issue, row["model"], rel="model")
-            if row.get("series"):
-                g.add_node(row["series"], kind="series", label=row["series"].rsplit("#", 1)[-1])
-                g.add_edge(row["model"], row["series"], rel="in_series")
-        pair[(s, r)] += 1
-        per_symptom[s] += 1
-    for (s, r), n in pair.items():
-        g.add_edge(s, r, rel="indicates", count=n, p=n / per_symptom[s])
+                g.add_edge((scheme, c.label), (scheme, tax.concept(c.broader).label), rel=BROADER)
+    for f in corpus.failures:
+        g.add_node((FAILURE, f.key), kind=FAILURE, label=f.url)
+        if f.fix:
+            g.add_node((FIX, f.key), kind=FIX, label=f.fix, confirmed=f.fix_confirmed)
+            g.add_edge((FAILURE, f.key), (FIX, f.key), rel=RESOLVED_BY)
+    for n, r in enumerate(corpus.records):
+        failure, record, cause = (FAILURE, r.key), (RECORD, r.key, n), (ROOT_CAUSE, r.root_cause)
+        if failure not in g:
+            g.add_node(failure, kind=FAILURE, label=r.key)
+        g.add_node(record, kind=RECORD)
+        g.add_edge(failure, record, rel=HAS_RECORD)
+        g.add_edge(record, (SYMPTOM, r.symptom), rel=HAS_SYMPTOM)
+        g.add_edge(record, cause, rel=HAS_ROOT_CAUSE)
+        g.nodes[cause]["records"] += 1
+        for concept in broader_chain(g, (SYMPTOM, r.symptom)):
+            g.nodes[concept]["records"] += 1
+            if g.has_edge(concept, cause):
+                g.edges[concept, cause]["records"] += 1
+            else:
+                g.add_edge(concept, cause, rel=INDICATES, records=1)
+        g.graph["records"] += 1
     return g
 
 
-def cause_distribution(g: nx.DiGraph, symptom_iri: str) -> dict[str, float]:
-    """P(cause | symptom) from the projection's weighted edges (empty for a symptom never seen)."""
-    return {v: d["p"] for _, v, d in g.out_edges(symptom_iri, data=True) if d.get("rel") == "indicates"}
+def broader_chain(g: nx.DiGraph, concept: tuple) -> list[tuple]:
+    """The concept and its broader concepts up to the category, walking ``broader`` edges."""
+    chain = [concept]
+    while True:
+        up = [v for _, v, rel in g.out_edges(chain[-1], data="rel") if rel == BROADER]
+        if not up:
+            return chain
+        chain.append(up[0])
 
 
-__all__ = ["cause_distribution", "project"]
+def out_by(g: nx.DiGraph, node: tuple, rel: str) -> Iterator[tuple]:
+    """The targets of ``node``'s out-edges of relation ``rel``."""
+    return (v for _, v, r in g.out_edges(node, data="rel") if r == rel)
+
+
+def records_of(g: nx.DiGraph, key: str) -> list[tuple[str, str]]:
+    """(symptom, root cause) leaf labels of each labeled record about the failure ``key`` (empty if none)."""
+    failure = (FAILURE, key)
+    if failure not in g:
+        return []
+    pairs = []
+    for record in out_by(g, failure, HAS_RECORD):
+        symptom = next(out_by(g, record, HAS_SYMPTOM))
+        cause = next(out_by(g, record, HAS_ROOT_CAUSE))
+        pairs.append((symptom[1], cause[1]))
+    return pairs
+
+
+def failure_has_cause(g: nx.DiGraph, key: str, cause: str) -> bool:
+    """Whether a path failure → record → root-cause leaf ``cause`` exists."""
+    failure = (FAILURE, key)
+    return failure in g and any(g.has_edge(record, (ROOT_CAUSE, cause))
+                                for record in out_by(g, failure, HAS_RECORD))
+
+
+__all__ = ["BROADER", "FAILURE", "FIX", "HAS_RECORD", "HAS_ROOT_CAUSE", "HAS_SYMPTOM", "INDICATES", "RECORD",
+           "RESOLVED_BY", "ROOT_CAUSE", "SYMPTOM", "broader_chain", "failure_has_cause", "out_by", "project",
+           "records_of"]

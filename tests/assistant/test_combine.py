@@ -21,8 +21,8 @@ def tax():
 
 @pytest.fixture(scope="module")
 def stats(full_records):
-    return LabelStatistics([LabeledRecord(key=r.issue.key, symptom=r.symptom, root_cause=r.root_cause)
-                            for r in full_records])
+    return LabelStatistics.from_records([LabeledRecord(key=r.issue.key, symptom=r.symptom, root_cause=r.root_cause)
+                                         for r in full_records])
 
 
 def neighbour(url: str, similarity: float, symptom: str, cause: str) -> Neighbour:

@@ -12,7 +12,7 @@ DEP = "Environment Compatibility Issues - Dependency Library Compatibility"
 def test_leave_out_and_backoff():
     recs = [LabeledRecord(key=f"a/b#{i}", symptom=OOM, root_cause=GPU) for i in range(4)]
     recs.append(LabeledRecord(key="a/b#99", symptom=OOM, root_cause=DEP))
-    st = LabelStatistics(recs)
+    st = LabelStatistics.from_records(recs)
     p = st.cause_given_symptom(OOM)
     assert math.isclose(sum(p.values()), 1.0)
     assert p[GPU] > p[DEP] > p["Model Corruption Issues - Checkpoint Corruption"]
