@@ -70,8 +70,7 @@ class KnowledgeBase:
         return kb
 
     def vector_of(self, key: str) -> np.ndarray:
-        pos = self.index.vectors._pos[key]
-        return self.index.vectors.index.reconstruct(pos)
+        return self.index.vectors.vector(key)
 
 
 __all__ = ["INDEX_DIR", "KnowledgeBase"]

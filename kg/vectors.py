@@ -97,6 +97,10 @@ class VectorIndex:
         self.backend = backend
         self._pos = {d: i for i, d in enumerate(ids)}
 
+    def vector(self, id_: str) -> np.ndarray:
+        """The stored (normalised) vector of ``id_`` (KeyError if it is not indexed)."""
+        return self.index.reconstruct(self._pos[id_])
+
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, *, approximate: bool | None = None,
               use_gpu: bool | None = None) -> VectorIndex:
