@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from ..ingest.cases import Case, load_cases
+from ..ingest.evaluator import Evaluator, Progress
 from ..ingest.extract.environment_report import EnvironmentHints, hints_from_case
 from ..ontology.compat import CompatKB, load_compat_kb
 from .doctor import DoctorReport, diagnose_environment
@@ -200,9 +201,27 @@ def render(ev: DoctorEvaluation) -> str:
     return "\n".join(lines)
 
 
+class DoctorEvaluator(Evaluator[DoctorEvaluation]):
+    """Recall of the compatibility rules on environment-fault cases, and how rarely they fire an error elsewhere."""
+
+    name = "doctor"
+
+    def __init__(self, cases: Sequence[Case] | None = None, kb: CompatKB | None = None):
+        self.cases = cases
+        self.kb = kb
+
+    def run(self, progress: Progress | None = None) -> DoctorEvaluation:
+        result = evaluate_doctor(self.cases, self.kb)
+        if progress:
+            progress(result.env_cases + result.other_cases)
+        return result
+
+    def render(self, result: DoctorEvaluation) -> str:
+        return render(result)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ev = evaluate_doctor()
-    sys.stdout.write(render(ev) + "\n")
+    sys.stdout.write(DoctorEvaluator().report() + "\n")
     return 0
 
 
@@ -215,6 +234,7 @@ __all__ = [
     "RECALL_TARGET",
     "SPECIFICITY_TARGET",
     "DoctorEvaluation",
+    "DoctorEvaluator",
     "doctor_case",
     "evaluate_doctor",
     "has_version_facts",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from ..ingest.evaluator import Evaluator, Progress
 from ..ontology import Level, SchemeName, load_taxonomy
 from ..ontology.rules import study_heuristics
 from .diagnose import analyse
@@ -278,6 +279,34 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
                             confusion_symptom=confusion_s)
 
 
+class DiagnosisEvaluator(Evaluator[EvaluationResult]):
+    """Leave-one-out accuracy of the diagnosis at every taxonomy level, against the baselines, in one run."""
+
+    name = "diagnosis"
+
+    def __init__(self, kb: KnowledgeBase, items: list[LabeledReport], weights: DiagnosisWeights | None = None):
+        self.kb = kb
+        self.items = items
+        self.weights = weights
+
+    def run(self, progress: Progress | None = None) -> EvaluationResult:
+        return evaluate(self.kb, self.items, progress, self.weights)
+
+    def render(self, result: EvaluationResult) -> str:
+        lines = [f"leave-one-out over {result.items} reports ({len(result.unanswered)} could not be diagnosed); "
+                 "top-1 / top-3 / MRR"]
+        for scheme in ("root_cause", "symptom"):
+            levels = list(getattr(result.methods["failgraph"], scheme))
+            lines.append(f"{scheme:<16} " + "  ".join(f"{lv:>20}" for lv in levels))
+            for method, scores in result.methods.items():
+                cells = [f"{s.top1:.3f}/{s.top3:.3f}/{s.mrr:.3f}" for s in getattr(scores, scheme).values()]
+                lines.append(f"  {method:<14} " + "  ".join(f"{c:>20}" for c in cells))
+        for level, cal in result.calibration.items():
+            lines.append(f"first {level} answer: mean score {cal.mean_score:.3f}, right {cal.accuracy:.3f}, "
+                         f"ECE {cal.ece:.3f}")
+        return "\n".join(lines)
+
+
 def plot_evaluation(result: EvaluationResult, path: Path) -> None:
     """Both category-level confusion matrices and the reliability of the first answer's score, as one PNG."""
     import matplotlib
@@ -319,6 +348,6 @@ def plot_evaluation(result: EvaluationResult, path: Path) -> None:
     plt.close(fig)
 
 
-__all__ = ["METHODS", "NEAR_DUPLICATE", "Calibration", "EvaluationResult", "LabelAgreement", "LabeledReport",
-           "LevelScore", "MethodScores", "ReliabilityBin", "Unanswered", "calibration", "evaluate", "label_agreement",
-           "load_labeled", "plot_evaluation"]
+__all__ = ["METHODS", "NEAR_DUPLICATE", "Calibration", "DiagnosisEvaluator", "EvaluationResult", "LabelAgreement",
+           "LabeledReport", "LevelScore", "MethodScores", "ReliabilityBin", "Unanswered", "calibration", "evaluate",
+           "label_agreement", "load_labeled", "plot_evaluation"]

@@ -345,7 +345,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                           "tests/fixtures/listings/, or a start-up log, tests/fixtures/logs/) to measure how pasted "
                           "environments and logs change the answers.")] = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
-    from ..assistant.evaluate import evaluate, load_labeled, plot_evaluation
+    from ..assistant.evaluate import DiagnosisEvaluator, load_labeled, plot_evaluation
 
     if plot:  # before the run, not after it
         require_extra(("matplotlib",), "bench", "failgraph eval --plot")
@@ -361,7 +361,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("leave-one-out", total=len(items))
-        res = evaluate(kb, items, progress=lambda n: bar.advance(task, n))
+        res = DiagnosisEvaluator(kb, items).run(progress=lambda n: bar.advance(task, n))
     if res.unanswered:
         err.print(f"{len(res.unanswered)} of {len(items)} reports could not be diagnosed and are left out of every "
                   "method's figures:", highlight=False)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cases import Case, load_cases
+from ..evaluator import Evaluator, Progress
 from .errors import error_signature, extract_errors
 from .libraries import extract_libraries, normalise_library_name
 
@@ -279,19 +280,38 @@ def format_report(ev: Evaluation, *, limit: int | None = 15) -> str:
     return "\n".join(out)
 
 
+class ExtractionEvaluator(Evaluator[Evaluation]):
+    """Precision and recall of the library and error-signature extractors on a case file."""
+
+    name = "extraction"
+
+    def __init__(self, cases_path: str | Path | None = None, *, limit: int | None = 15):
+        self.cases_path = cases_path
+        self.limit = limit
+
+    def run(self, progress: Progress | None = None) -> Evaluation:
+        result = evaluate(self.cases_path)
+        if progress:
+            progress(result.cases)
+        return result
+
+    def render(self, result: Evaluation) -> str:
+        return format_report(result, limit=self.limit)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m failgraph.ingest.extract.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("--cases", help="case file (JSONL); the shipped case base by default")
     ap.add_argument("--json", action="store_true", help="print the metrics and lists as JSON")
     ap.add_argument("--all", action="store_true", help="do not cut the lists of misses and false positives")
     args = ap.parse_args(argv)
+    evaluator = ExtractionEvaluator(args.cases, limit=None if args.all else 15)
     try:
-        ev = evaluate(args.cases)
+        ev = evaluator.run()
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    text = json.dumps(ev.to_dict(), indent=2, ensure_ascii=False) if args.json else \
-        format_report(ev, limit=None if args.all else 15)
+    text = json.dumps(ev.to_dict(), indent=2, ensure_ascii=False) if args.json else evaluator.render(ev)
     try:
         print(text)
     except BrokenPipeError:  # `... | head`
@@ -303,5 +323,5 @@ if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
 
 
-__all__ = ["Evaluation", "Metric", "evaluate", "evaluate_errors", "evaluate_libraries", "format_report",
-           "is_gold_error_line", "main"]
+__all__ = ["Evaluation", "ExtractionEvaluator", "Metric", "evaluate", "evaluate_errors", "evaluate_libraries",
+           "format_report", "is_gold_error_line", "main"]

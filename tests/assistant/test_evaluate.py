@@ -99,3 +99,30 @@ def test_cli_eval_says_which_reports_it_left_out(tmp_path, small_kb, monkeypatch
     path.write_text(json.dumps({**line, "text": "```\n```"}))
     r = CliRunner().invoke(cli.app, ["eval", str(path)])
     assert r.exit_code == 2 and "nothing to score" in r.stderr
+
+
+def test_the_three_harnesses_share_one_evaluator_shape(small_kb, tmp_path):
+    """Extraction, doctor and diagnosis are each an Evaluator: run() gives typed figures, render() plain text."""
+    from failgraph.assistant.doctor_eval import DoctorEvaluator
+    from failgraph.assistant.evaluate import DiagnosisEvaluator, LabeledReport
+    from failgraph.ingest.cases import load_cases
+    from failgraph.ingest.evaluator import Evaluator
+    from failgraph.ingest.extract.evaluate import ExtractionEvaluator
+
+    cases = load_cases().cases[::25]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(c.model_dump_json() + "\n" for c in cases), encoding="utf-8")
+    labeled = [f for f in small_kb.corpus.failures if f.root_causes][:4]
+    items = [LabeledReport(text=f.text, symptom=f.symptoms[0], root_cause=f.root_causes[0], source_url=f.url)
+             for f in labeled]
+    harnesses = [ExtractionEvaluator(path), DoctorEvaluator(cases), DiagnosisEvaluator(small_kb, items)]
+    assert {h.name for h in harnesses} == {"extraction", "doctor", "diagnosis"}
+    for h in harnesses:
+        assert isinstance(h, Evaluator)
+        done = []
+        result = h.run(done.append)
+        assert sum(done) > 0
+        text = h.render(result)
+        assert text.strip() and "Traceback" not in text
+    assert harnesses[0].run().cases == len(cases)
+    assert harnesses[2].run().items == len(items)
