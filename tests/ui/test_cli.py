@@ -92,3 +92,17 @@ def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path, dataset_slic
         assert r.exit_code == 2, r.output
         lines = [x for x in r.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and f"failgraph[{extra}]" in lines[0]
+
+
+def test_the_cli_starts_without_loading_the_model_or_the_numeric_stack():
+    """`failgraph --help` and every command's start import only what the command needs: not torch, the text models'
+    libraries, the UI stack or the server (they load inside the commands that use them)."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "sklearn", "sentence_transformers", "transformers", "scipy", "faiss", "bm25s", "streamlit",
+             "fastapi", "uvicorn", "matplotlib", "pandas")
+    code = ("import sys, failgraph.ui.cli; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "[]", r.stdout
