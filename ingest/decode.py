@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from pydantic import BeforeValidator
 
@@ -119,6 +119,13 @@ def decode_argv(arg: str, what: str = "the argument") -> str:
     return decode_bytes(raw, what)
 
 
+def read_stream(stream: IO[str], what: str = "standard input") -> str:
+    """A text stream's content (standard input): its bytes decoded with :func:`decode_bytes` when it has them, else
+    its text read like an argument."""
+    raw = getattr(stream, "buffer", None)
+    return decode_bytes(raw.read(), what) if raw is not None else decode_argv(stream.read(), what)
+
+
 def byte_lines(data: bytes) -> list[bytes]:
     """The file's lines (``\\n`` or ``\\r\\n``), without their line ends; a file with a byte-order mark is
     read in its encoding first."""
@@ -175,4 +182,5 @@ __all__ = [
     "decode_bytes",
     "decode_lines",
     "detect_encoding",
+    "read_stream",
 ]

@@ -21,6 +21,7 @@ import bisect
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -206,6 +207,16 @@ def service_violation(text: str, policy: QueryPolicy | None = None) -> str | Non
     ...                   QueryPolicy(allowed_services={"http://e/sparql"})) is None
     True
     """
+    return _service_violation(text, policy)
+
+
+#: Every surface checks a query before it runs (endpoint, query service, worker pool, store): each check of the same
+#: text in one process reads it once. Texts are at most the endpoint's 64 KiB, so the cache stays small.
+_SCANS = 128
+
+
+@lru_cache(maxsize=_SCANS)
+def _service_violation(text: str, policy: QueryPolicy | None) -> str | None:
     allowed = policy.allowed_services if policy else frozenset()
     for tok in all_readings(text):
         end = _keyword_at(tok, "SERVICE")
@@ -230,6 +241,11 @@ def update_keyword(text: str) -> str | None:
     'INSERT'
     >>> update_keyword("SELECT ?load WHERE { ?s <http://e/drop> ?load ; ex:clear 1 }")
     """
+    return _update_keyword(text)
+
+
+@lru_cache(maxsize=_SCANS)
+def _update_keyword(text: str) -> str | None:
     for tok in all_readings(text):
         if tok.kind == "word" and tok.keyword_position and _upper(tok.text) in _UPDATE_WORDS:
             return _upper(tok.text)
@@ -242,6 +258,11 @@ def has_dataset_clause(text: str) -> bool:
     >>> has_dataset_clause("SELECT * FROM <http://e/g> { ?s ?p ?o }"), has_dataset_clause("SELECT ?from {}")
     (True, False)
     """
+    return _has_dataset_clause(text)
+
+
+@lru_cache(maxsize=_SCANS)
+def _has_dataset_clause(text: str) -> bool:
     for tok in tokens(text):
         if (tok.kind == "word" and re.match(r"(?:ASK)?FROM", tok.text.upper())) or (
                 tok.kind == "pname" and re.match(r"(?:ASK)?FROM(?:NAMED)?:", tok.text.upper())):

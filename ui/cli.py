@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ..ingest.cases import load_cases
 from ..ingest.dataset import DatasetError, load_dataset
-from ..ingest.decode import decode_argv, decode_bytes
+from ..ingest.decode import decode_argv, read_stream
 from ..ingest.sources import load_issue_documents
 from ..kg.build import BuildError, GraphInputs, Phase, build_graph, open_store
 from ..kg.home import GraphHome, HomeBusy, NoGraphError
@@ -313,11 +313,7 @@ def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error 
                     err.print(f"[yellow]{escape(str(batch))}:{n}:[/] {escape(answer['error'])}", highlight=False)
                 sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
         return
-    if text == "-":
-        stdin = getattr(sys.stdin, "buffer", None)  # bytes, decoded below; a text-only stream is already text
-        report = decode_bytes(stdin.read(), "standard input") if stdin else decode_argv(sys.stdin.read())
-    else:
-        report = decode_argv(text, "the report")
+    report = read_stream(sys.stdin) if text == "-" else decode_argv(text, "the report")
     title = decode_argv(title, "--title") if title is not None else None
     try:
         d = run_diagnosis(_load_kb(home), ReportRequest(text=report, title=title, top_k=top_k))

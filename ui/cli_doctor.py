@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..assistant.doctor import DoctorError, DoctorReport, diagnose_environment, past_environments_from_store
-from ..ingest.decode import decode_bytes
+from ..ingest.decode import decode_bytes, read_stream
 from ..kg.home import GraphHome, NoGraphError
 from ..kg.store import StoreError
 from .console import fail, out
@@ -32,8 +32,7 @@ user_errors = _user_errors(DOCTOR_ERRORS)
 def _read_input(file: str) -> str:
     """The report as text, decoded from its bytes like every input (:mod:`failgraph.ingest.decode`)."""
     if file == "-":
-        stdin = getattr(sys.stdin, "buffer", None)
-        return decode_bytes(stdin.read(), "standard input") if stdin else sys.stdin.read()
+        return read_stream(sys.stdin)
     path = Path(file)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {file}")
