@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,6 +87,32 @@ class EnvironmentFinding(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class RankedFix(BaseModel):
+    """One fix in the answer's ranked ``fixes`` list: the best-supported fix for this report first."""
+
+    text: str
+    action: str = Field(description="A notation of the fix-action vocabulary (ontology/fix_actions.ttl)")
+    target: str | None = Field(None, description="What the fix acts on: a library, parameter, file, component…")
+    value: str | None = Field(None, description="A version bound or the setting to use")
+    cause: str | None = Field(None, description="The root-cause leaf this fix addresses")
+    score: float
+    source: Literal["error", "environment", "similar", "playbook"] = Field(
+        description="error: an error-knowledge entry matched the report; environment: a compatibility rule fired on "
+                    "its versions; similar: the fix of a close past failure; playbook: the cause's general steps")
+    source_ref: str | None = Field(None, description="The entry or rule id, or the past failure's URL")
+    confirmed: bool = Field(False, description="A thread confirmed that this fix worked")
+    generic: bool = Field(False, description="A general step rather than a remedy")
+    fixed_in: str | None = Field(None, description="The release the fix shipped in, when known")
+
+
+class Question(BaseModel):
+    """What to ask the user when the answer is unsure: a fact that separates the top candidate causes."""
+
+    fact: str = Field(description="The fact asked about (versions, gpu_count, model_variant, …)")
+    text: str
+    separates: list[str] = Field(default_factory=list, description="The root-cause leaves the answer tells apart")
+
+
 class Diagnosis(BaseModel):
     id: str | int | None = None
     symptoms: list[LabelScore]
@@ -95,9 +121,14 @@ class Diagnosis(BaseModel):
     facts: ExtractedFacts = Field(default_factory=ExtractedFacts)
     environment: list[EnvironmentFinding] = Field(default_factory=list,
                                                   description="Known-broken (error) or risky (warning) combinations")
+    fixes: list[RankedFix] = Field(default_factory=list,
+                                   description="Fixes ranked for this report, best first; generic steps last")
+    questions: list[Question] = Field(default_factory=list,
+                                      description="Asked when the first cause is unsure: answering them refines "
+                                                  "the diagnosis")
     novel: bool = Field(default=False, description="True when nothing similar is known: treat the ranking as a guess")
     notes: list[str] = Field(default_factory=list)
 
 
 __all__ = ["MAX_TOP_K", "CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "PathStep",
-           "ReportRequest", "SimilarFailure"]
+           "Question", "RankedFix", "ReportRequest", "SimilarFailure"]

@@ -7,6 +7,7 @@ failgraph's curators with the same taxonomy.
 
 from __future__ import annotations
 
+import datetime
 import json
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..ontology import UnknownLabel, UnknownTerm, load_taxonomy, load_vocabulary
+from ..ontology.fixes import FixSpec
 from .records import IssueRef, issue_key
 
 CASES_FILE = "cases.jsonl"
@@ -57,6 +59,9 @@ class Case(BaseModel):
     labeler: Literal["dataset", "failgraph-curator"]
     fix: str | None = None
     fix_confirmed: bool = False
+    fix_spec: FixSpec | None = Field(None, description="The fix as structured knowledge: action, target, value, "
+                                                       "where it applies")
+    date: datetime.date | None = Field(None, description="When the issue was opened")
 
     @field_validator("source_url")
     @classmethod
@@ -84,6 +89,8 @@ class Case(BaseModel):
         ref = IssueRef.from_url(self.source_url)
         if ref.repository.lower() != self.repository.lower():
             raise ValueError(f"repository {self.repository!r} does not match source_url {self.source_url!r}")
+        if self.fix_spec is not None and not self.fix:
+            raise ValueError("fix_spec needs the fix text it structures")
         for line in self.error_lines:
             if line not in self.report:
                 raise ValueError(f"error line not found verbatim in report: {line[:80]!r}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-ONTOLOGY_FILES = ("failgraph.ttl", "taxonomy.ttl")
+ONTOLOGY_FILES = ("failgraph.ttl", "taxonomy.ttl", "fix_actions.ttl")
 SHAPES_FILE = "shapes.ttl"
 
 
