@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -16,7 +17,16 @@ from ..ingest.extract.environment import extract_quantization
 from ..ingest.records import FailureRecord, IssueDocument
 from .embed import Embedder
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
-from .mapping import NTRIPLES, SignatureFn, case_quads, document_quads, nquad_lines, ontology_quads, record_quads
+from .mapping import (
+    NTRIPLES,
+    SignatureFn,
+    case_quads,
+    document_quads,
+    knowledge_quads,
+    nquad_lines,
+    ontology_quads,
+    record_quads,
+)
 from .sparql_text import QueryPolicy
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
@@ -86,6 +96,7 @@ def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int],
     """The ontology's quads, then the records', cases' and documents' (progress is reported once per item)."""
     inputs = as_inputs(data)
     yield from ontology_quads()
+    yield from knowledge_quads()
     yield from record_quads(_counting(inputs.records, progress))
     yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of, quantization_of=quantization_of)
     yield from document_quads(_counting(inputs.documents, progress))
@@ -107,7 +118,7 @@ def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case]
 
 @cache
 def _ontology_lines() -> tuple[str, ...]:
-    return tuple(nquad_line(q) for q in ontology_quads())
+    return tuple(nquad_line(q) for q in itertools.chain(ontology_quads(), knowledge_quads()))
 
 
 def write_nquads(path: Path, records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),

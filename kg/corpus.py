@@ -10,7 +10,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ..ingest.extract.narrative import matching_text, with_title
 from ..ingest.records import issue_key
-from ..ontology import FG
+from ..ontology import FG, load_vocabulary
+from ..ontology.fixes import Applicability, FixSpec, fix_actions
 from .store import GraphStore
 
 
@@ -30,6 +31,7 @@ class PastFailure(BaseModel):
     model: str | None = None
     fix: str | None = None
     fix_confirmed: bool = False
+    fix_spec: FixSpec | None = None
     symptoms: list[str] = []
     root_causes: list[str] = []
 
@@ -81,6 +83,39 @@ def _subjects(store: GraphStore, predicate: str, obj: str) -> dict[str, None]:
     return dict.fromkeys(s for s, _ in store.subject_objects(predicate, obj))
 
 
+class _FixSpecs:
+    """The structured fix of a ``fg:Fix`` node, read back from its ``fg:fixAction``, ``fg:fixTarget``… statements (each
+    property in one index scan)."""
+
+    def __init__(self, store: GraphStore):
+        self.actions = {a.iri: a.name for a in fix_actions().values()}
+        vocab = load_vocabulary()
+        self.series = {t.iri: t.label for t in vocab.series_by_owner.values()}
+        self.stages = {t.iri: t.label for t in vocab.stages}
+        self.values = {p: _values(store, _FG + p) for p in (
+            "fixAction", "fixTarget", "fixTargetKind", "fixValue", "genericStep", "appliesToSeries",
+            "appliesToFramework", "appliesToStage", "appliesToHardware")}
+
+    def _one(self, prop: str, f: str):
+        vs = self.values[prop].get(f)
+        return vs[0] if vs else None
+
+    def __call__(self, f: str) -> FixSpec | None:
+        action = self.actions.get(self._one("fixAction", f))
+        if action is None:
+            return None
+        stage = self._one("appliesToStage", f)
+        return FixSpec(action=action, target=self._one("fixTarget", f) or "",
+                       target_kind=self._one("fixTargetKind", f) or "none", value=self._one("fixValue", f),
+                       generic=bool(self._one("genericStep", f)),
+                       applies_to=Applicability(
+                           model_families=[self.series[s] for s in self.values["appliesToSeries"].get(f, ())
+                                           if s in self.series],
+                           frameworks=list(self.values["appliesToFramework"].get(f, ())),
+                           stage=self.stages.get(stage) if stage else None,
+                           hardware=self._one("appliesToHardware", f)))
+
+
 def load_corpus(store: GraphStore) -> Corpus:
     """Past failures that have text (curated cases, ingested threads) and every labeled record, from the graph.
 
@@ -111,14 +146,15 @@ def load_corpus(store: GraphStore) -> Corpus:
     texts = _values(store, _FG + "text")
     titles, models, resolved = (_values(store, p) for p in (_TITLE, _FG + "modelName", _FG + "resolvedBy"))
     comments, confirmed = _values(store, _COMMENT), _values(store, _FG + "confirmed")
+    spec_of = _FixSpecs(store)
     failures: dict[str, PastFailure] = {}
     for issue in _subjects(store, _RDF_TYPE, _FG + "Issue"):
         if issue not in texts or issue not in urls:
             continue
-        fix, ok = None, None
+        fix, ok, spec = None, None, None
         for f in resolved.get(issue, ()):
             if f in comments:
-                fix, ok = comments[f][0], (confirmed.get(f) or [None])[0]
+                fix, ok, spec = comments[f][0], (confirmed.get(f) or [None])[0], spec_of(f)
                 break
         for url in urls[issue]:
             key = issue_key(url)
@@ -129,6 +165,7 @@ def load_corpus(store: GraphStore) -> Corpus:
                 s, r = labels.get(key, ([], []))
                 failures[key] = PastFailure(key=key, url=url, title=(titles.get(issue) or [""])[0], text=text,
                                             model=(models.get(issue) or [None])[0], fix=fix, fix_confirmed=bool(ok),
+                                            fix_spec=spec,
                                             symptoms=list(s), root_causes=list(r))
     return Corpus(failures=sorted(failures.values(), key=lambda f: f.key), records=records)
 

@@ -40,7 +40,9 @@ from ..ontology import (
     load_vocabulary,
     ontology_graph,
 )
+from ..ontology.fixes import FixSpec, fix_action
 from ..ontology.namespaces import DOAP
+from ..ontology.rules import load_playbook
 from .store import Quad, nquad_line, nt_literal
 
 
@@ -129,7 +131,8 @@ _CONSTANTS: dict[str, str] = {
         "recordProfile", "RecordProfile", "profileLabeler", "profileSymptom", "profileRootCause",
         "profileSymptomOrBroader", "profileRootCauseOrBroader", "ProfileTally", "tallyOf", "recordCount",
         "profileStage", "profileModel",
-        "profileArchitecture")},
+        "profileArchitecture", "remediedBy", "fixAction", "fixTarget", "fixTargetKind", "fixValue", "genericStep",
+        "fixedIn", "appliesToSeries", "appliesToFramework", "appliesToStage", "appliesToHardware", "fixProvenance")},
     "labeler_dataset": str(DATASET_LABELER), "labeler_curator": str(CURATOR_LABELER),
     "labeler_ingest": str(INGEST_AGENT),
 }
@@ -217,6 +220,20 @@ class _Lookups:
             tax = self.tax
             v = self._leaf[k] = [self.t.iri(c.iri) for c in tax.ancestors(tax.leaf(scheme, label))]
         return v
+
+    def fix_action(self, name: str):
+        k = ("action", name)
+        v = self._leaf.get(k)
+        if v is None:
+            v = self._leaf[k] = self.t.iri(fix_action(name).iri)
+        return v
+
+    def series_by_label(self, label: str):
+        k = ("series", label)
+        if k not in self._series:
+            match = [s for s in self.vocab.series_by_owner.values() if s.label == label]
+            self._series[k] = self.t.iri(match[0].iri)
+        return self._series[k]
 
     def stage(self, label: str):
         v = self._stage.get(label)
@@ -388,16 +405,75 @@ def record_quads(records: Iterable[FailureRecord], terms: Terms = RDFLIB) -> Ite
 
 
 def library_quads(issue, name: str, version: str, g, terms: Terms = RDFLIB) -> Iterator[Quad]:
-    t = terms
+    lv = terms.fgid(f"library/{slug(name)}/{slug(version)}")
+    yield from _library_version(lv, name, version, g, terms)
+    yield issue, terms.c.involvesLibraryVersion, lv, g
+
+
+def _library_version(lv, name: str, version: str, g, t: Terms) -> Iterator[Quad]:
     c = t.c
-    lib, lv = t.fgid(f"library/{slug(name)}"), t.fgid(f"library/{slug(name)}/{slug(version)}")
+    lib = t.fgid(f"library/{slug(name)}")
     yield lib, c.type, c.Library, g
     yield lib, c.doap_name, t.lit(name), g
     yield lv, c.type, c.LibraryVersion, g
     yield lv, c.ofLibrary, lib, g
     yield lv, c.doap_revision, t.lit(version), g
     yield lv, c.label, t.lit(f"{name} {version}"), g
-    yield issue, c.involvesLibraryVersion, lv, g
+
+
+def fix_quads(fx, text: str, spec: FixSpec | None, g, t: Terms, lk: _Lookups, *, provenance: str,
+              confirmed: bool | None = None, causes: Iterable = (), signatures: Iterable = ()) -> Iterator[Quad]:
+    """A ``fg:Fix`` node: its text, its structured fix (action, target, value, where it applies, the version it
+    shipped in) and the root-cause concepts and error signatures it remedies (``fg:remediedBy``)."""
+    c = t.c
+    yield fx, c.type, c.Fix, g
+    yield fx, c.comment, t.lit(text), g
+    yield fx, c.fixProvenance, t.lit(provenance), g
+    if confirmed is not None:
+        yield fx, c.confirmed, t.lit(confirmed), g
+    for cause in causes:
+        yield cause, c.remediedBy, fx, g
+    for sig in signatures:
+        yield sig, c.remediedBy, fx, g
+    if spec is None:
+        return
+    yield fx, c.fixAction, lk.fix_action(spec.action), g
+    if spec.target:
+        yield fx, c.fixTarget, t.lit(spec.target), g
+        yield fx, c.fixTargetKind, t.lit(spec.target_kind), g
+    if spec.value is not None:
+        yield fx, c.fixValue, t.lit(spec.value), g
+    if spec.generic:
+        yield fx, c.genericStep, t.lit(True), g
+    where = spec.applies_to
+    for family in where.model_families:
+        yield fx, c.appliesToSeries, lk.series_by_label(family), g
+    for fw in where.frameworks:
+        yield fx, c.appliesToFramework, t.lit(fw), g
+    if where.stage:
+        yield fx, c.appliesToStage, lk.stage(where.stage), g
+    if where.hardware:
+        yield fx, c.appliesToHardware, t.lit(where.hardware), g
+    version = spec.fixed_in() if spec.target_kind == "library" else None
+    if version:
+        lv = t.fgid(f"library/{slug(spec.target)}/{slug(version)}")
+        yield from _library_version(lv, spec.target, version, g, t)
+        yield fx, c.fixedIn, lv, g
+
+
+#: Named graph of the fixes failgraph knows beside the cases: the playbook's steps per root cause.
+KNOWLEDGE_GRAPH = FGID["graph/knowledge"]
+
+
+def knowledge_quads(terms: Terms = RDFLIB) -> Iterator[Quad]:
+    """Fix nodes of the playbook (one per step, remedying its root-cause leaf), in :data:`KNOWLEDGE_GRAPH`."""
+    t = terms
+    lk = _Lookups(t)
+    g = t.iri(str(KNOWLEDGE_GRAPH))
+    for leaf, steps in load_playbook().steps.items():
+        for n, step in enumerate(steps):
+            yield from fix_quads(t.fgid(f"fix/playbook/{lk.slug(leaf)}/{n}"), step.text, step.fix, g, t, lk,
+                                 provenance="playbook", causes=[lk.leaf("root_cause", leaf)])
 
 
 def error_quads(issue, line: str, g, signature_of: SignatureFn | None, terms: Terms = RDFLIB) -> Iterator[Quad]:
@@ -473,9 +549,10 @@ def case_quads(cases: Iterable[Case], source: str = "cases/cases.jsonl",
             yield i, c.quantization, t.lit(fmt), g
         if case.fix:
             fx = t.fgid(f"fix/{slug(case.key)}")
-            yield fx, c.type, c.Fix, g
-            yield fx, c.comment, t.lit(case.fix), g
-            yield fx, c.confirmed, t.lit(case.fix_confirmed), g
+            sigs = {s.id for line in case.error_lines if (s := signature_of(line))} if signature_of else set()
+            yield from fix_quads(fx, case.fix, case.fix_spec, g, t, lk, provenance="case",
+                                 confirmed=case.fix_confirmed, causes=[lk.leaf("root_cause", case.root_cause)],
+                                 signatures=[t.fgid(f"error/{sid}") for sid in sorted(sigs)])
             yield i, c.resolvedBy, fx, g
         if case.labeler == "failgraph-curator":
             r = t.fgid(f"record/{lk.slug(source)}/{n}")

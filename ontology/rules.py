@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .files import data_path
+from .fixes import FixSpec
 from .taxonomy import load_taxonomy
 
 
@@ -27,16 +28,29 @@ class PatternRule(BaseModel):
         return self.regex.search(text)
 
 
+class PlaybookStep(BaseModel):
+    """One fix step of the playbook: our wording, and the fix it describes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=10)
+    fix: FixSpec
+
+
 class Playbook(BaseModel):
-    steps: dict[str, list[str]]
+    steps: dict[str, list[PlaybookStep]]
 
     @field_validator("steps")
     @classmethod
-    def _known_leaves(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _known_leaves(cls, v: dict[str, list[PlaybookStep]]) -> dict[str, list[PlaybookStep]]:
         tax = load_taxonomy()
         return {tax.leaf("root_cause", k).label: steps for k, steps in v.items()}
 
     def fixes_for(self, root_cause: str) -> list[str]:
+        """The steps' texts for a root-cause leaf."""
+        return [s.text for s in self.steps.get(root_cause, [])]
+
+    def steps_for(self, root_cause: str) -> list[PlaybookStep]:
         return list(self.steps.get(root_cause, []))
 
 
@@ -76,4 +90,5 @@ def study_heuristics() -> dict[str, str]:
     return {tax.by_label("symptom", k).label: tax.leaf("root_cause", v).label for k, v in raw.items()}
 
 
-__all__ = ["PatternRule", "Playbook", "cause_rules", "load_playbook", "study_heuristics", "symptom_rules"]
+__all__ = ["PatternRule", "Playbook", "PlaybookStep", "cause_rules", "load_playbook", "study_heuristics",
+           "symptom_rules"]
