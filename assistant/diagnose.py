@@ -17,15 +17,18 @@ from .doctor import Finding
 from .environment import environment_findings, finding_evidence
 from .explain import answer_for
 from .facts import facts_of
+from .fixes import FixContext, cause_candidates, playbook_candidates, rank_fixes, similar_candidates
 from .knowledge import KnowledgeBase
 from .models import (
     Diagnosis,
     EnvironmentFinding,
     ExtractedFacts,
     LabelScore,
+    RankedFix,
     ReportRequest,
     SimilarFailure,
 )
+from .questions import questions_for
 from .rank import cause_distribution, ranked_leaves
 from .report import prepare_report
 from .retrieve import Neighbour, retrieve
@@ -46,6 +49,7 @@ class Analysis(BaseModel):
     cause_dist: dict[str, float]
     evidence: dict[str, CauseEvidence]
     novel: bool
+    exclude: frozenset[str] = Field(default_factory=frozenset, description="Issue keys left out (leave-one-out)")
     query_vector: Any = Field(description="the report's MiniLM vector (numpy), for callers that match it again")
 
 
@@ -85,19 +89,33 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
                      "ranking below rests on the study's overall statistics only")
     return Analysis(text=prepared.text, notes=notes, facts=facts, findings=findings, neighbours=neighbours,
                     symptom_dist=symptom_dist,
-                    cause_dist=cause_dist, evidence=evidence, novel=novel, query_vector=query_vector)
+                    cause_dist=cause_dist, evidence=evidence, novel=novel, exclude=exclude,
+                    query_vector=query_vector)
+
+
+def fixes_for(kb: KnowledgeBase, a: Analysis, weights: DiagnosisWeights | None = None) -> list[RankedFix]:
+    """The ranked fixes of an analysed report (see :mod:`failgraph.assistant.fixes`)."""
+    w = weights or DiagnosisWeights()
+    candidates = [*similar_candidates(a.neighbours, w),
+                  *cause_candidates(kb.projection, a.cause_dist, kb.remedy_examples, a.exclude),
+                  *playbook_candidates(a.cause_dist)]
+    return rank_fixes(candidates, FixContext.of(a.facts), w)
 
 
 def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeights | None = None) -> Diagnosis:
     w = weights or DiagnosisWeights()
     a = analyse(kb, request, weights=w)
     shown = [n for n in a.neighbours if n.similarity >= w.novelty_similarity][:w.similar_shown] or a.neighbours[:2]
+    causes = ranked_leaves(a.cause_dist, "root_cause")
+    unsure = not causes or causes[0][1] < w.ask_below or a.novel
     return Diagnosis(
         id=request.id,
         symptoms=[LabelScore(label=s, score=round(p, 4))
                   for s, p in ranked_leaves(a.symptom_dist, "symptom")[:request.top_k]],
         root_causes=[answer_for(a.evidence[c], p, a.facts, a.neighbours, kb.projection)
-                     for c, p in ranked_leaves(a.cause_dist, "root_cause")[:request.top_k]],
+                     for c, p in causes[:request.top_k]],
+        fixes=fixes_for(kb, a, w),
+        questions=questions_for(a.text, a.facts, a.cause_dist, kb.fact_profile) if unsure else [],
         similar=[SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
                                 title=n.failure.title, fix=n.failure.fix)
                  for n in sorted(shown, key=lambda n: -n.similarity)],
@@ -116,4 +134,4 @@ def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[
                            title=n.failure.title, fix=n.failure.fix) for n in hits]
 
 
-__all__ = ["Analysis", "analyse", "diagnose", "exclusion_keys", "similar"]
+__all__ = ["Analysis", "analyse", "diagnose", "exclusion_keys", "fixes_for", "similar"]

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..ingest.evaluator import Evaluator, Progress
 from ..ontology import Level, SchemeName, load_taxonomy
+from ..ontology.fixes import FixSpec
 from ..ontology.rules import study_heuristics
-from .diagnose import analyse
+from .diagnose import analyse, fixes_for
 from .knowledge import KnowledgeBase
 from .models import ReportRequest
 from .probability import normalise
@@ -43,6 +44,8 @@ class LabeledReport(BaseModel):
     symptom: str
     root_cause: str
     source_url: str | None = None
+    fix_spec: FixSpec | None = Field(None, description="The fix that resolved it, structured (for fix@k)")
+    fix_confirmed: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -62,6 +65,28 @@ class LevelScore(BaseModel):
 class MethodScores(BaseModel):
     root_cause: dict[str, LevelScore]
     symptom: dict[str, LevelScore]
+
+
+class FixScores(BaseModel):
+    """Did the first fix (or one of the first three) have the resolving fix's action and target?"""
+
+    fix_at_1: float
+    fix_at_3: float
+    first_generic: float = Field(description="share of answers whose first fix is a generic step")
+    n: int = Field(description="reports with a structured, non-generic fix")
+    confirmed_fix_at_1: float = Field(description="fix@1 over the reports whose fix a thread confirmed")
+    confirmed_n: int
+
+
+class AboveThreshold(BaseModel):
+    """The answers a bot that speaks only when sure would give: first root cause scored at least ``threshold``."""
+
+    threshold: float
+    share: float = Field(description="share of the reports answered")
+    category_top1: float
+    leaf_top1: float
+    fix_at_1: float
+    fix_n: int
 
 
 class LabelAgreement(BaseModel):
@@ -105,6 +130,9 @@ class EvaluationResult(BaseModel):
                                                             "category levels")
     confusion: dict[str, dict[str, int]] = Field(description="failgraph root-cause category: gold → predicted")
     confusion_symptom: dict[str, dict[str, int]]
+    fixes: dict[str, FixScores] = Field(default_factory=dict, description="fix@k per method (failgraph and the "
+                                                                          "dense-only and BM25-only neighbours' fixes)")
+    above_threshold: list[AboveThreshold] = Field(default_factory=list)
 
 
 def load_labeled(path: Path) -> list[LabeledReport]:
@@ -208,6 +236,43 @@ def calibration(scores: list[float], correct: list[bool], bins: int = 5) -> Cali
                        ece=sum(abs(b.mean_score - b.accuracy) * b.n for b in out) / n if n else 0.0, bins=out)
 
 
+FIX_METHODS = ["failgraph", "dense_only", "bm25_only"]
+#: First-cause scores at which :class:`AboveThreshold` figures are reported.
+THRESHOLDS = (0.3, 0.5, 0.7)
+
+
+def neighbour_fix_keys(neighbours, k: int = 3) -> list[tuple[str, str]]:
+    """The first ``k`` distinct remedies among the neighbours' structured fixes, nearest first (the baselines)."""
+    keys: list[tuple[str, str]] = []
+    for n in neighbours:
+        spec = n.failure.fix_spec
+        if spec is not None and not spec.generic and spec.key not in keys:
+            keys.append(spec.key)
+    return keys[:k]
+
+
+class _FixTally:
+    def __init__(self):
+        self.rows: dict[str, list[tuple[int | None, bool, bool]]] = {m: [] for m in FIX_METHODS}
+
+    def add(self, method: str, keys: list[tuple[str, str]], gold: FixSpec, confirmed: bool,
+            first_generic: bool = False) -> None:
+        rank = keys.index(gold.key) + 1 if gold.key in keys else None
+        self.rows[method].append((rank, confirmed, first_generic))
+
+    def scores(self) -> dict[str, FixScores]:
+        out = {}
+        for m, rows in self.rows.items():
+            n = len(rows)
+            conf = [r for r in rows if r[1]]
+            out[m] = FixScores(fix_at_1=sum(r[0] == 1 for r in rows) / n if n else 0.0,
+                               fix_at_3=sum(1 for r in rows if r[0] and r[0] <= 3) / n if n else 0.0,
+                               first_generic=sum(r[2] for r in rows) / n if n else 0.0, n=n,
+                               confirmed_fix_at_1=sum(r[0] == 1 for r in conf) / len(conf) if conf else 0.0,
+                               confirmed_n=len(conf))
+        return out
+
+
 def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
              progress: Callable[[int], None] | None = None,
              weights: DiagnosisWeights | None = None) -> EvaluationResult:
@@ -224,6 +289,8 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     first: dict[str, tuple[list[float], list[bool]]] = {"leaf": ([], []), "category": ([], [])}
     answered: list[LabeledReport] = []
     unanswered: list[Unanswered] = []
+    fix_tally = _FixTally()
+    sure: list[tuple[float, bool, bool, bool | None]] = []  # first-cause score, category right, leaf right, fix@1
     for item in items:
         req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
         try:
@@ -247,6 +314,14 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
                                     ("category", cats[pred_c], pred_c == gold_c)):
             first[level][0].append(score)
             first[level][1].append(right)
+        fix_right = None
+        if item.fix_spec is not None and not item.fix_spec.generic:
+            ranked = fixes_for(kb, a, w)
+            keys = [(f.action, f.target or "") for f in ranked]
+            fix_tally.add("failgraph", keys[:3], item.fix_spec, item.fix_confirmed,
+                          first_generic=bool(ranked) and ranked[0].generic)
+            fix_right = bool(keys) and keys[0] == item.fix_spec.key
+        sure.append((top_p, pred_c == gold_c, top_leaf == item.root_cause, fix_right))
         gold_s = tax.label_at("symptom", item.symptom, Level.category)
         pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion_s[gold_s][pred_s] += 1
@@ -263,6 +338,8 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         tally.add("study_heuristic", "symptom", hs, item.symptom)
         for method, mode in (("bm25_only", "keyword"), ("dense_only", "dense")):
             b = analyse(kb, req, mode=mode, query_vector=qv, weights=w)
+            if item.fix_spec is not None and not item.fix_spec.generic:
+                fix_tally.add(method, neighbour_fix_keys(b.neighbours), item.fix_spec, item.fix_confirmed)
             cv = neighbour_votes(b.neighbours, "root_causes", w.vote_power)
             sv = neighbour_votes(b.neighbours, "symptoms", w.vote_power)
             # ties and unseen labels fall back to the prior, scaled far below any vote
@@ -276,7 +353,18 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
                             agreement=label_agreement(vectors, answered),
                             calibration={level: calibration(*pair) for level, pair in first.items()},
                             confusion=confusion,
-                            confusion_symptom=confusion_s)
+                            confusion_symptom=confusion_s, fixes=fix_tally.scores(),
+                            above_threshold=[above_threshold(sure, t) for t in THRESHOLDS])
+
+
+def above_threshold(sure: list[tuple[float, bool, bool, bool | None]], threshold: float) -> AboveThreshold:
+    kept = [s for s in sure if s[0] >= threshold]
+    fixes = [s[3] for s in kept if s[3] is not None]
+    n = len(kept)
+    return AboveThreshold(threshold=threshold, share=n / len(sure) if sure else 0.0,
+                          category_top1=sum(s[1] for s in kept) / n if n else 0.0,
+                          leaf_top1=sum(s[2] for s in kept) / n if n else 0.0,
+                          fix_at_1=sum(fixes) / len(fixes) if fixes else 0.0, fix_n=len(fixes))
 
 
 class DiagnosisEvaluator(Evaluator[EvaluationResult]):
@@ -304,6 +392,10 @@ class DiagnosisEvaluator(Evaluator[EvaluationResult]):
         for level, cal in result.calibration.items():
             lines.append(f"first {level} answer: mean score {cal.mean_score:.3f}, right {cal.accuracy:.3f}, "
                          f"ECE {cal.ece:.3f}")
+        for method, f in result.fixes.items():
+            lines.append(f"fixes {method:<10} fix@1 {f.fix_at_1:.3f}  fix@3 {f.fix_at_3:.3f}  first generic "
+                         f"{f.first_generic:.3f}  (n={f.n}; confirmed fixes: fix@1 {f.confirmed_fix_at_1:.3f}, "
+                         f"n={f.confirmed_n})")
         return "\n".join(lines)
 
 
@@ -348,6 +440,27 @@ def plot_evaluation(result: EvaluationResult, path: Path) -> None:
     plt.close(fig)
 
 
-__all__ = ["METHODS", "NEAR_DUPLICATE", "Calibration", "DiagnosisEvaluator", "EvaluationResult", "LabelAgreement",
-           "LabeledReport", "LevelScore", "MethodScores", "ReliabilityBin", "Unanswered", "calibration", "evaluate",
-           "label_agreement", "load_labeled", "plot_evaluation"]
+__all__ = [
+    "FIX_METHODS",
+    "METHODS",
+    "NEAR_DUPLICATE",
+    "THRESHOLDS",
+    "AboveThreshold",
+    "Calibration",
+    "DiagnosisEvaluator",
+    "EvaluationResult",
+    "FixScores",
+    "LabelAgreement",
+    "LabeledReport",
+    "LevelScore",
+    "MethodScores",
+    "ReliabilityBin",
+    "Unanswered",
+    "above_threshold",
+    "calibration",
+    "evaluate",
+    "label_agreement",
+    "load_labeled",
+    "neighbour_fix_keys",
+    "plot_evaluation",
+]

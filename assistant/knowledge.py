@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ..kg.build import open_store
-from ..kg.corpus import Corpus, PastFailure, load_corpus
+from ..kg.corpus import Corpus, PastFailure, RemedyExamples, load_corpus
 from ..kg.embed import DIM, Embedder
 from ..kg.home import GraphHome, SnapshotInfo
 from ..kg.project import project
@@ -17,6 +18,7 @@ from ..kg.vectors import TextIndex
 from ..ontology import Level, load_taxonomy
 from .charmodel import CharNGramModel
 from .discriminant import DiscriminantModel
+from .questions import FactProfile
 from .statistics import LabelStatistics
 from .textmodel import TextModel
 
@@ -68,6 +70,16 @@ class KnowledgeBase:
             kb = cls.from_store(store, embedder, store.snapshot_dir / INDEX_DIR, show_progress=show_progress)
             kb.snapshot = store.snapshot
         return kb
+
+    @cached_property
+    def remedy_examples(self) -> RemedyExamples:
+        """The past failures' fixes by remedy, to word a remedy the graph proposes."""
+        return RemedyExamples.of(self.corpus)
+
+    @cached_property
+    def fact_profile(self) -> FactProfile:
+        """P(a fact is stated | root cause) over the past failures: which questions separate candidate causes."""
+        return FactProfile.of(self.corpus)
 
     def vector_of(self, key: str) -> np.ndarray:
         return self.index.vectors.vector(key)

@@ -96,9 +96,10 @@ class RankedFix(BaseModel):
     value: str | None = Field(None, description="A version bound or the setting to use")
     cause: str | None = Field(None, description="The root-cause leaf this fix addresses")
     score: float
-    source: Literal["error", "environment", "similar", "playbook"] = Field(
+    source: Literal["error", "environment", "similar", "cause", "playbook"] = Field(
         description="error: an error-knowledge entry matched the report; environment: a compatibility rule fired on "
-                    "its versions; similar: the fix of a close past failure; playbook: the cause's general steps")
+                    "its versions; similar: the fix of a close past failure; cause: a remedy that resolved past "
+                    "failures with a likely root cause; playbook: the cause's general steps")
     source_ref: str | None = Field(None, description="The entry or rule id, or the past failure's URL")
     confirmed: bool = Field(False, description="A thread confirmed that this fix worked")
     generic: bool = Field(False, description="A general step rather than a remedy")

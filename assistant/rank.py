@@ -33,21 +33,9 @@ def top(dist: dict[str, float], k: int) -> list[tuple[str, float]]:
 
 
 def ranked_leaves(leaf_dist: dict[str, float], scheme: SchemeName) -> list[tuple[str, float]]:
-    """Leaves in answer order: first the best leaf of the best group of the best category (so the first answer
-    agrees with the rolled-up category and group decisions), then the others by score."""
-    if not leaf_dist:
-        return []
-    tax = load_taxonomy()
-    cats = roll_up(leaf_dist, scheme, Level.category)
-    groups = roll_up(leaf_dist, scheme, Level.group)
-    best_cat = max(cats, key=lambda c: (cats[c], c))
-    in_cat = [g for g in groups if tax.category_of(tax.by_label(scheme, g)).label == best_cat]
-    best_group = max(in_cat, key=lambda g: (groups[g], g))
-    first = max((leaf for leaf in leaf_dist
-                 if tax.label_at(scheme, leaf, Level.group) == best_group),
-                key=lambda leaf: (leaf_dist[leaf], leaf))
-    rest = [kv for kv in top(leaf_dist, len(leaf_dist)) if kv[0] != first]
-    return [(first, leaf_dist[first]), *rest]
+    """Leaves in answer order: by their own scores, highest first (ties by label), so that an answer never puts a
+    cause before a likelier one."""
+    return top(leaf_dist, len(leaf_dist))
 
 
 __all__ = ["cause_distribution", "ranked_leaves", "roll_up", "top"]

@@ -54,6 +54,18 @@ class DiagnosisWeights(BaseModel):
         0.4, ge=0, description="Scores are divided by the cause's prior to this power: the statistics and the "
                                "neighbours both lean towards the commonest causes, and this evens out that double "
                                "counting.")
+    # rank fixes (assistant/fixes.py): each source's scores are multiplied by its weight and summed per remedy
+    fix_error: float = Field(1.0, ge=0, description="Weight of an error-knowledge entry that matches the report.")
+    fix_environment: float = Field(0.6, ge=0, description="Weight of a compatibility rule that fires.")
+    fix_similar: float = Field(1.0, ge=0, description="Weight of the similar past failures' fixes (similarity to "
+                                                      "vote_power).")
+    fix_cause: float = Field(0.5, ge=0, description="Weight of P(cause | report) · P(remedy | cause).")
+    fix_playbook: float = Field(0.1, ge=0, description="Weight of the playbook's steps for the likely causes.")
+    fix_misfit: float = Field(0.3, ge=0, le=1, description="Factor for each stated fact a fix's applicability "
+                                                           "contradicts (model family, framework, GPU).")
+    # ask back
+    ask_below: float = Field(0.5, ge=0, le=1, description="Below this first-cause score the answer asks the "
+                                                         "questions that would separate the top candidates.")
 
 
 __all__ = ["DiagnosisWeights"]

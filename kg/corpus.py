@@ -60,6 +60,27 @@ class Corpus(BaseModel):
         return {f.key: f for f in self.failures}
 
 
+class RemedyExamples(BaseModel):
+    """Remedy (fix action, target) → the past failures whose fix is that remedy, confirmed fixes first: the words for
+    a remedy that the graph's statistics propose."""
+
+    by_remedy: dict[tuple[str, str], list[PastFailure]]
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> RemedyExamples:
+        out: dict[tuple[str, str], list[PastFailure]] = {}
+        for f in corpus.failures:
+            if f.fix and f.fix_spec is not None and not f.fix_spec.generic:
+                out.setdefault(f.fix_spec.key, []).append(f)
+        for fs in out.values():
+            fs.sort(key=lambda f: (not f.fix_confirmed, f.key))
+        return cls(by_remedy=out)
+
+    def example(self, key: tuple[str, str], exclude: frozenset[str] = frozenset()) -> PastFailure | None:
+        """The first past failure with this remedy that is not excluded."""
+        return next((f for f in self.by_remedy.get(key, ()) if f.key not in exclude), None)
+
+
 _FG = str(FG)
 _RDF_TYPE = str(RDF.type)
 _PREF_LABEL = str(SKOS.prefLabel)
@@ -170,4 +191,4 @@ def load_corpus(store: GraphStore) -> Corpus:
     return Corpus(failures=sorted(failures.values(), key=lambda f: f.key), records=records)
 
 
-__all__ = ["Corpus", "LabeledRecord", "PastFailure", "load_corpus"]
+__all__ = ["Corpus", "LabeledRecord", "PastFailure", "RemedyExamples", "load_corpus"]

@@ -7,7 +7,11 @@ Nodes are ``(kind, name)`` pairs with a ``kind`` attribute:
 - ``("failure", key)``: a past failure (an issue with text or labels), ``label`` its URL;
 - ``("record", key, n)``: one labeled record about that failure (``has_record``), with ``has_symptom`` and
   ``has_root_cause`` edges to its leaves;
-- ``("fix", key)``: the failure's fix (``resolved_by``), with its text and whether the thread confirmed it.
+- ``("fix", key)``: the failure's fix (``resolved_by``), with its text, whether the thread confirmed it and its
+  structured fix (``spec``);
+- ``("remedy", action, target)``: one remedy (fix action and normalised target) that fixes share
+  (``instance_of``); each root-cause leaf has a ``remedied_by`` edge to the remedies of the failures with that cause,
+  carrying ``failures``, the keys of those failures (so statistics can leave some out).
 
 Weighted ``indicates`` edges run from every symptom concept (leaf or broader) to each root-cause leaf, weighted by
 ``records``: the labeled records whose symptom is that concept or below it and whose root cause is that leaf. The
@@ -31,9 +35,9 @@ import networkx as nx
 from ..ontology import load_taxonomy
 from .corpus import Corpus
 
-SYMPTOM, ROOT_CAUSE, FAILURE, RECORD, FIX = "symptom", "root_cause", "failure", "record", "fix"
-BROADER, INDICATES, HAS_RECORD, HAS_SYMPTOM, HAS_ROOT_CAUSE, RESOLVED_BY = (
-    "broader", "indicates", "has_record", "has_symptom", "has_root_cause", "resolved_by")
+SYMPTOM, ROOT_CAUSE, FAILURE, RECORD, FIX, REMEDY = "symptom", "root_cause", "failure", "record", "fix", "remedy"
+BROADER, INDICATES, HAS_RECORD, HAS_SYMPTOM, HAS_ROOT_CAUSE, RESOLVED_BY, INSTANCE_OF, REMEDIED_BY = (
+    "broader", "indicates", "has_record", "has_symptom", "has_root_cause", "resolved_by", "instance_of", "remedied_by")
 
 
 def project(corpus: Corpus) -> nx.DiGraph:
@@ -49,8 +53,19 @@ def project(corpus: Corpus) -> nx.DiGraph:
     for f in corpus.failures:
         g.add_node((FAILURE, f.key), kind=FAILURE, label=f.url)
         if f.fix:
-            g.add_node((FIX, f.key), kind=FIX, label=f.fix, confirmed=f.fix_confirmed)
+            g.add_node((FIX, f.key), kind=FIX, label=f.fix, confirmed=f.fix_confirmed, spec=f.fix_spec)
             g.add_edge((FAILURE, f.key), (FIX, f.key), rel=RESOLVED_BY)
+            if f.fix_spec is not None and not f.fix_spec.generic:
+                remedy = (REMEDY, *f.fix_spec.key)
+                g.add_node(remedy, kind=REMEDY, label=" ".join(x for x in f.fix_spec.key if x))
+                g.add_edge((FIX, f.key), remedy, rel=INSTANCE_OF)
+                for cause in f.root_causes:
+                    if (ROOT_CAUSE, cause) in g:
+                        edge = g.get_edge_data((ROOT_CAUSE, cause), remedy)
+                        if edge is None:
+                            g.add_edge((ROOT_CAUSE, cause), remedy, rel=REMEDIED_BY, failures=[f.key])
+                        else:
+                            edge["failures"].append(f.key)
     for n, r in enumerate(corpus.records):
         failure, record, cause = (FAILURE, r.key), (RECORD, r.key, n), (ROOT_CAUSE, r.root_cause)
         if failure not in g:
@@ -98,6 +113,21 @@ def records_of(g: nx.DiGraph, key: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def remedies_of(g: nx.DiGraph, cause: str, exclude: frozenset[str] = frozenset()) -> dict[tuple[str, str], int]:
+    """Remedy (action, target) → how many past failures with root cause ``cause`` it resolved, leaving out the
+    failures ``exclude``."""
+    node = (ROOT_CAUSE, cause)
+    if node not in g:
+        return {}
+    out = {}
+    for _, remedy, data in g.out_edges(node, data=True):
+        if data.get("rel") == REMEDIED_BY:
+            n = sum(1 for k in data["failures"] if k not in exclude)
+            if n:
+                out[remedy[1:]] = n
+    return out
+
+
 def failure_has_cause(g: nx.DiGraph, key: str, cause: str) -> bool:
     """Whether a path failure → record → root-cause leaf ``cause`` exists."""
     failure = (FAILURE, key)
@@ -105,6 +135,6 @@ def failure_has_cause(g: nx.DiGraph, key: str, cause: str) -> bool:
                                 for record in out_by(g, failure, HAS_RECORD))
 
 
-__all__ = ["BROADER", "FAILURE", "FIX", "HAS_RECORD", "HAS_ROOT_CAUSE", "HAS_SYMPTOM", "INDICATES", "RECORD",
-           "RESOLVED_BY", "ROOT_CAUSE", "SYMPTOM", "broader_chain", "failure_has_cause", "out_by", "project",
-           "records_of"]
+__all__ = ["BROADER", "FAILURE", "FIX", "HAS_RECORD", "HAS_ROOT_CAUSE", "HAS_SYMPTOM", "INDICATES", "INSTANCE_OF",
+           "RECORD", "REMEDIED_BY", "REMEDY", "RESOLVED_BY", "ROOT_CAUSE", "SYMPTOM", "broader_chain",
+           "failure_has_cause", "out_by", "project", "records_of", "remedies_of"]

@@ -8,6 +8,8 @@ hardware). Two fixes are the same remedy when their :attr:`FixSpec.key` — acti
 >>> spec = FixSpec(action="set-parameter", target="--Tensor-Parallel-Size", target_kind="parameter", value="2")
 >>> spec.key
 ('set-parameter', 'tensor_parallel_size')
+>>> FixSpec(action="change-dtype", target="torch_dtype", target_kind="parameter", value="bfloat16").target
+'dtype'
 >>> FixSpec(action="upgrade", target="Auto_GPTQ", target_kind="library", value=">=0.7").target
 'auto-gptq'
 >>> FixSpec(action="upgrade", target="transformers", target_kind="library", value=">=4.37").satisfied_by("4.40.1")
@@ -20,13 +22,14 @@ import re
 from functools import cache
 from typing import Literal
 
+import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rdflib.namespace import RDF, SKOS
 
-from .files import ontology_graph
+from .files import data_path, ontology_graph
 from .namespaces import FG
 from .vocabulary import Term, UnknownTerm, load_vocabulary
 
@@ -73,9 +76,16 @@ def normalise_target(target: str, kind: TargetKind) -> str:
     t = target.strip()
     if kind == "library":
         return canonicalize_name(t)
-    if kind == "parameter":
-        return re.sub(r"[\s-]+", "_", t.lstrip("-")).casefold()
-    return re.sub(r"\s+", " ", t).casefold()
+    spaced = r"[\s-]+" if kind == "parameter" else r"\s+"
+    t = re.sub(spaced, "_" if kind == "parameter" else " ", t.lstrip("-") if kind == "parameter" else t).casefold()
+    return target_aliases().get(kind, {}).get(t, t)
+
+
+@cache
+def target_aliases() -> dict[str, dict[str, str]]:
+    """Target kind → spelling → canonical spelling (``fix_targets.yaml``)."""
+    raw = yaml.safe_load(data_path("fix_targets.yaml").read_text(encoding="utf-8")) or {}
+    return {kind: {str(k).casefold(): str(v).casefold() for k, v in table.items()} for kind, table in raw.items()}
 
 
 class Applicability(BaseModel):
@@ -175,4 +185,4 @@ class FixSpec(BaseModel):
 VERSION_ACTIONS = frozenset({"upgrade", "downgrade", "wait-for-fix-release"})
 
 __all__ = ["VERSION_ACTIONS", "Applicability", "FixAction", "FixSpec", "TargetKind", "fix_action", "fix_actions",
-           "normalise_target"]
+           "normalise_target", "target_aliases"]

@@ -1,0 +1,163 @@
+"""Step 6b — rank fixes: the best-supported fix for this report first, generic steps last.
+
+Candidates are remedies (a fix action on a target, :attr:`~failgraph.ontology.fixes.FixSpec.key`), gathered from
+four kinds of knowledge, each scored on its own scale and summed with the weights of
+:class:`~failgraph.assistant.weights.DiagnosisWeights`:
+
+- **error**: an entry of the error knowledge (``ontology/rules/errors.yaml``) whose message pattern matches the report;
+- **environment**: a compatibility rule that fires on the versions and hardware the report states;
+- **similar**: the fixes of the retrieved past failures, each vote its similarity to a power (as the cause votes);
+- **cause**: the remedies that resolved past failures with each likely root cause, ``P(remedy | cause)`` read off the
+  graph's ``remedied_by`` edges, weighted by ``P(cause | report)``;
+- **playbook**: the playbook's steps for the likely causes.
+
+A fix whose applicability does not fit the report (another model family, framework or GPU) is discounted; one whose
+version bound the report's version already meets (an upgrade to ``>=N`` for a user on ``N`` or later), or that the
+user says they already tried, is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..kg.corpus import RemedyExamples
+from ..kg.project import remedies_of
+from ..ontology import load_vocabulary
+from ..ontology.fixes import FixSpec
+from ..ontology.rules import load_playbook
+from .models import ExtractedFacts, RankedFix
+from .retrieve import Neighbour
+from .weights import DiagnosisWeights
+
+SOURCE_ORDER = ("error", "environment", "similar", "cause", "playbook")
+"""When two sources propose one remedy, its text and provenance come from the first in this order."""
+
+
+class FixCandidate(BaseModel):
+    """One proposal of a remedy by one source (before remedies are merged)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spec: FixSpec
+    text: str
+    cause: str | None
+    source: str
+    source_ref: str | None = None
+    confirmed: bool = False
+    score: float = Field(ge=0)
+
+
+class FixContext(BaseModel):
+    """What the ranking needs to know about the report."""
+
+    facts: ExtractedFacts
+    family: str | None = Field(None, description="The model series of the report's model, when it names one")
+    tried: frozenset[tuple[str, str]] = Field(default_factory=frozenset,
+                                              description="Remedies the user says they already tried")
+
+    @classmethod
+    def of(cls, facts: ExtractedFacts) -> FixContext:
+        vocab = load_vocabulary()
+        family = next((s.label for m in facts.models if (s := vocab.series_for_model(m)) is not None), None)
+        tried = frozenset((t.action, t.target) for t in getattr(facts, "tried", []) or [])
+        return cls(facts=facts, family=family, tried=tried)
+
+
+def fit(spec: FixSpec, ctx: FixContext, w: DiagnosisWeights) -> float:
+    """How well a fix's applicability fits the report: 1 when nothing speaks against it, discounted once for each
+    stated fact it contradicts (model family, framework, GPU)."""
+    where = spec.applies_to
+    f = 1.0
+    if where.model_families and ctx.family and ctx.family not in where.model_families:
+        f *= w.fix_misfit
+    if where.frameworks and ctx.facts.frameworks and not set(where.frameworks) & set(ctx.facts.frameworks):
+        f *= w.fix_misfit
+    if where.hardware and ctx.facts.gpus and not any(re.search(where.hardware, g, re.IGNORECASE)
+                                                     for g in ctx.facts.gpus):
+        f *= w.fix_misfit
+    return f
+
+
+def contradicts_versions(spec: FixSpec, facts: ExtractedFacts) -> bool:
+    """True when the fix is a version change that the report's stated version already satisfies."""
+    if spec.target_kind != "library":
+        return False
+    return spec.satisfied_by(facts.libraries.get(spec.target))
+
+
+def similar_candidates(neighbours: list[Neighbour], w: DiagnosisWeights) -> list[FixCandidate]:
+    """The retrieved past failures' structured fixes, each voting with its similarity to ``vote_power``."""
+    out = []
+    for n in neighbours:
+        f = n.failure
+        if f.fix and f.fix_spec is not None:
+            out.append(FixCandidate(spec=f.fix_spec, text=f.fix, cause=f.root_causes[0] if f.root_causes else None,
+                                    source="similar", source_ref=f.url, confirmed=f.fix_confirmed,
+                                    score=max(n.similarity, 0.0) ** w.vote_power))
+    return out
+
+
+def cause_candidates(graph, cause_dist: dict[str, float], examples: RemedyExamples,
+                     exclude: frozenset[str] = frozenset(), limit: int = 5) -> list[FixCandidate]:
+    """For the ``limit`` likeliest causes, the remedies that resolved past failures with that cause:
+    ``P(cause) · P(remedy | cause)``, worded as one such past failure's fix."""
+    out = []
+    for cause, p in sorted(cause_dist.items(), key=lambda kv: -kv[1])[:limit]:
+        counts = remedies_of(graph, cause, exclude)
+        total = sum(counts.values())
+        for key, n in counts.items():
+            ex = examples.example(key, exclude)
+            if ex is None or ex.fix is None or ex.fix_spec is None:
+                continue
+            out.append(FixCandidate(spec=ex.fix_spec, text=ex.fix, cause=cause, source="cause", source_ref=ex.url,
+                                    confirmed=ex.fix_confirmed, score=p * n / total))
+    return out
+
+
+def playbook_candidates(cause_dist: dict[str, float], limit: int = 3) -> list[FixCandidate]:
+    """The playbook's steps for the ``limit`` likeliest causes, earlier steps first."""
+    book = load_playbook()
+    out = []
+    for cause, p in sorted(cause_dist.items(), key=lambda kv: -kv[1])[:limit]:
+        for i, step in enumerate(book.steps_for(cause)):
+            out.append(FixCandidate(spec=step.fix, text=step.text, cause=cause, source="playbook",
+                                    score=p / (1 + i)))
+    return out
+
+
+def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: DiagnosisWeights | None = None,
+               limit: int = 8) -> list[RankedFix]:
+    """Merge the candidates by remedy, weight each source, discount misfits, drop what the report rules out, and
+    order: remedies by score, then generic steps."""
+    w = w or DiagnosisWeights()
+    weight = {"error": w.fix_error, "environment": w.fix_environment, "similar": w.fix_similar,
+              "cause": w.fix_cause, "playbook": w.fix_playbook}
+    totals: dict[tuple[str, str], float] = {}
+    best: dict[tuple[str, str], FixCandidate] = {}
+    for c in candidates:
+        if contradicts_versions(c.spec, ctx.facts) or c.spec.key in ctx.tried:
+            continue
+        key = c.spec.key if c.spec.target or not c.spec.generic else ("generic", c.text)
+        if c.spec.action == "other" and not c.spec.target:
+            key = ("other", c.text)
+        s = weight[c.source] * c.score * fit(c.spec, ctx, w)
+        totals[key] = totals.get(key, 0.0) + s
+        prev = best.get(key)
+        if prev is None or (SOURCE_ORDER.index(c.source), -c.score) < (SOURCE_ORDER.index(prev.source), -prev.score):
+            best[key] = c
+    ranked = sorted(totals, key=lambda k: (best[k].spec.generic, -totals[k], k))
+    out = []
+    for k in ranked[:limit]:
+        c = best[k]
+        out.append(RankedFix(text=c.text, action=c.spec.action, target=c.spec.target or None, value=c.spec.value,
+                             cause=c.cause, score=round(totals[k], 4), source=c.source, source_ref=c.source_ref,
+                             confirmed=c.confirmed, generic=c.spec.generic,
+                             fixed_in=c.spec.fixed_in() if c.spec.target_kind == "library" else None))
+    return out
+
+
+__all__ = ["FixCandidate", "FixContext", "cause_candidates", "contradicts_versions", "fit", "playbook_candidates",
+           "rank_fixes", "similar_candidates"]
