@@ -17,7 +17,14 @@ from .doctor import Finding
 from .environment import environment_findings, finding_evidence
 from .explain import answer_for
 from .facts import facts_of
-from .fixes import FixContext, cause_candidates, playbook_candidates, rank_fixes, similar_candidates
+from .fixes import (
+    FixContext,
+    cause_candidates,
+    learned_candidates,
+    playbook_candidates,
+    rank_fixes,
+    similar_candidates,
+)
 from .knowledge import KnowledgeBase
 from .models import (
     Diagnosis,
@@ -96,10 +103,14 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
 def fixes_for(kb: KnowledgeBase, a: Analysis, weights: DiagnosisWeights | None = None) -> list[RankedFix]:
     """The ranked fixes of an analysed report (see :mod:`failgraph.assistant.fixes`)."""
     w = weights or DiagnosisWeights()
-    candidates = [*similar_candidates(a.neighbours, w),
+    t = w.fix_text_temperature
+    learned = [c.model_copy(update={"score": c.score * w.fix_learned / w.fix_similar if w.fix_similar else 0.0})
+               for c in learned_candidates(kb.remedy_text_model, kb.remedy_examples, a.text, a.exclude, t)]
+    candidates = [*similar_candidates(a.neighbours, w), *learned,
                   *cause_candidates(kb.projection, a.cause_dist, kb.remedy_examples, a.exclude),
                   *playbook_candidates(a.cause_dist)]
-    return rank_fixes(candidates, FixContext.of(a.facts), w)
+    return rank_fixes(candidates, FixContext.of(a.facts, a.text), w,
+                      action_posterior=kb.action_text_model.posterior(a.text, a.exclude, t))
 
 
 def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeights | None = None) -> Diagnosis:

@@ -6,7 +6,8 @@ four kinds of knowledge, each scored on its own scale and summed with the weight
 
 - **error**: an entry of the error knowledge (``ontology/rules/errors.yaml``) whose message pattern matches the report;
 - **environment**: a compatibility rule that fires on the versions and hardware the report states;
-- **similar**: the fixes of the retrieved past failures, each vote its similarity to a power (as the cause votes);
+- **similar**: the fixes of the retrieved past failures, each vote its similarity to a power (as the cause votes),
+  and the remedies a word naive-Bayes model over all past failures' fixes gives the text;
 - **cause**: the remedies that resolved past failures with each likely root cause, ``P(remedy | cause)`` read off the
   graph's ``remedied_by`` edges, weighted by ``P(cause | report)``;
 - **playbook**: the playbook's steps for the likely causes.
@@ -30,6 +31,7 @@ from ..ontology.fixes import FixSpec
 from ..ontology.rules import load_playbook
 from .models import ExtractedFacts, RankedFix
 from .retrieve import Neighbour
+from .textmodel import TextModel
 from .weights import DiagnosisWeights
 
 SOURCE_ORDER = ("error", "environment", "similar", "cause", "playbook")
@@ -54,16 +56,24 @@ class FixContext(BaseModel):
     """What the ranking needs to know about the report."""
 
     facts: ExtractedFacts
+    text: str = Field("", description="The report's text, lower-cased (to see which targets it names)")
     family: str | None = Field(None, description="The model series of the report's model, when it names one")
     tried: frozenset[tuple[str, str]] = Field(default_factory=frozenset,
                                               description="Remedies the user says they already tried")
 
     @classmethod
-    def of(cls, facts: ExtractedFacts) -> FixContext:
+    def of(cls, facts: ExtractedFacts, text: str = "") -> FixContext:
         vocab = load_vocabulary()
         family = next((s.label for m in facts.models if (s := vocab.series_for_model(m)) is not None), None)
         tried = frozenset((t.action, t.target) for t in getattr(facts, "tried", []) or [])
-        return cls(facts=facts, family=family, tried=tried)
+        return cls(facts=facts, text=text.casefold(), family=family, tried=tried)
+
+    def names(self, spec: FixSpec) -> bool:
+        """Whether the report names the fix's target (``max_model_len`` also as ``--max-model-len``)."""
+        t = spec.target
+        if len(t) < 3 or (spec.target_kind in ("model", "hardware", "code") and " " in t):
+            return False
+        return any(form in self.text for form in {t, t.replace("_", "-"), t.replace("-", "_"), t.replace("_", " ")})
 
 
 def fit(spec: FixSpec, ctx: FixContext, w: DiagnosisWeights) -> float:
@@ -96,7 +106,7 @@ def similar_candidates(neighbours: list[Neighbour], w: DiagnosisWeights) -> list
         if f.fix and f.fix_spec is not None:
             out.append(FixCandidate(spec=f.fix_spec, text=f.fix, cause=f.root_causes[0] if f.root_causes else None,
                                     source="similar", source_ref=f.url, confirmed=f.fix_confirmed,
-                                    score=max(n.similarity, 0.0) ** w.vote_power))
+                                    score=max(n.similarity, 0.0) ** w.fix_vote_power))
     return out
 
 
@@ -117,6 +127,22 @@ def cause_candidates(graph, cause_dist: dict[str, float], examples: RemedyExampl
     return out
 
 
+def learned_candidates(remedy_model: TextModel, examples: RemedyExamples, text: str,
+                       exclude: frozenset[str] = frozenset(), temperature: float = 2.0,
+                       limit: int = 15) -> list[FixCandidate]:
+    """The remedies a word naive-Bayes model over the past failures' fixes gives this text, ``P(remedy | text)``,
+    worded as one such past failure's fix (its issue never among ``exclude``)."""
+    out = []
+    post = remedy_model.posterior(text, exclude, temperature)
+    for label, p in sorted(post.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]:
+        action, target = label.split("|", 1)
+        ex = examples.example((action, target), exclude)
+        if ex is not None and ex.fix and ex.fix_spec is not None:
+            out.append(FixCandidate(spec=ex.fix_spec, text=ex.fix, cause=ex.root_causes[0] if ex.root_causes else None,
+                                    source="similar", source_ref=ex.url, confirmed=ex.fix_confirmed, score=p))
+    return out
+
+
 def playbook_candidates(cause_dist: dict[str, float], limit: int = 3) -> list[FixCandidate]:
     """The playbook's steps for the ``limit`` likeliest causes, earlier steps first."""
     book = load_playbook()
@@ -129,10 +155,12 @@ def playbook_candidates(cause_dist: dict[str, float], limit: int = 3) -> list[Fi
 
 
 def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: DiagnosisWeights | None = None,
-               limit: int = 8) -> list[RankedFix]:
+               limit: int = 8, action_posterior: dict[str, float] | None = None) -> list[RankedFix]:
     """Merge the candidates by remedy, weight each source, discount misfits, drop what the report rules out, and
-    order: remedies by score, then generic steps."""
+    order: remedies by score, then generic steps. ``action_posterior``: P(fix action | text), which scales each
+    candidate by ``1 + fix_action_text · P(its action)``."""
     w = w or DiagnosisWeights()
+    action_posterior = action_posterior or {}
     weight = {"error": w.fix_error, "environment": w.fix_environment, "similar": w.fix_similar,
               "cause": w.fix_cause, "playbook": w.fix_playbook}
     totals: dict[tuple[str, str], float] = {}
@@ -143,7 +171,8 @@ def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: Diagnosis
         key = c.spec.key if c.spec.target or not c.spec.generic else ("generic", c.text)
         if c.spec.action == "other" and not c.spec.target:
             key = ("other", c.text)
-        s = weight[c.source] * c.score * fit(c.spec, ctx, w)
+        s = weight[c.source] * c.score * fit(c.spec, ctx, w) * (1 + w.fix_named if ctx.names(c.spec) else 1.0)
+        s *= 1 + w.fix_action_text * action_posterior.get(c.spec.action, 0.0)
         totals[key] = totals.get(key, 0.0) + s
         prev = best.get(key)
         if prev is None or (SOURCE_ORDER.index(c.source), -c.score) < (SOURCE_ORDER.index(prev.source), -prev.score):
@@ -159,5 +188,14 @@ def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: Diagnosis
     return out
 
 
-__all__ = ["FixCandidate", "FixContext", "cause_candidates", "contradicts_versions", "fit", "playbook_candidates",
-           "rank_fixes", "similar_candidates"]
+__all__ = [
+    "FixCandidate",
+    "FixContext",
+    "cause_candidates",
+    "contradicts_versions",
+    "fit",
+    "learned_candidates",
+    "playbook_candidates",
+    "rank_fixes",
+    "similar_candidates",
+]

@@ -16,6 +16,7 @@ from ..kg.snapshot_index import INDEX_DIR, index_inputs
 from ..kg.store import GraphStore
 from ..kg.vectors import TextIndex
 from ..ontology import Level, load_taxonomy
+from ..ontology.fixes import remedy_label
 from .charmodel import CharNGramModel
 from .discriminant import DiscriminantModel
 from .questions import FactProfile
@@ -75,6 +76,18 @@ class KnowledgeBase:
     def remedy_examples(self) -> RemedyExamples:
         """The past failures' fixes by remedy, to word a remedy the graph proposes."""
         return RemedyExamples.of(self.corpus)
+
+    @cached_property
+    def remedy_text_model(self) -> TextModel:
+        """P(remedy | text): a word naive-Bayes model over the past failures' structured fixes."""
+        fixed = [f for f in self.corpus.failures if f.fix_spec is not None and not f.fix_spec.generic]
+        return TextModel([(f.key, f.index_text, [remedy_label(f.fix_spec.key)]) for f in fixed])
+
+    @cached_property
+    def action_text_model(self) -> TextModel:
+        """P(fix action | text), over the same past failures."""
+        fixed = [f for f in self.corpus.failures if f.fix_spec is not None and not f.fix_spec.generic]
+        return TextModel([(f.key, f.index_text, [f.fix_spec.action]) for f in fixed])
 
     @cached_property
     def fact_profile(self) -> FactProfile:

@@ -59,8 +59,17 @@ class DiagnosisWeights(BaseModel):
     fix_environment: float = Field(0.6, ge=0, description="Weight of a compatibility rule that fires.")
     fix_similar: float = Field(1.0, ge=0, description="Weight of the similar past failures' fixes (similarity to "
                                                       "vote_power).")
-    fix_cause: float = Field(0.5, ge=0, description="Weight of P(cause | report) · P(remedy | cause).")
+    fix_cause: float = Field(1.0, ge=0, description="Weight of P(cause | report) · P(remedy | cause).")
     fix_playbook: float = Field(0.1, ge=0, description="Weight of the playbook's steps for the likely causes.")
+    fix_learned: float = Field(1.0, ge=0, description="Weight of P(remedy | text), the word naive-Bayes model over "
+                                                      "the past failures' fixes.")
+    fix_action_text: float = Field(2.0, ge=0, description="Each candidate counts (1 + this · P(its action | text)) "
+                                                          "times.")
+    fix_text_temperature: float = Field(2.0, gt=0, description="Temperature of both fix text models.")
+    fix_named: float = Field(1.0, ge=0, description="A fix whose target the report names (a parameter, a library) "
+                                                    "counts (1 + this) times.")
+    fix_vote_power: float = Field(4.0, gt=0, description="A past failure's fix votes with its similarity to this "
+                                                         "power.")
     fix_misfit: float = Field(0.3, ge=0, le=1, description="Factor for each stated fact a fix's applicability "
                                                            "contradicts (model family, framework, GPU).")
     # ask back

@@ -182,7 +182,12 @@ class FixSpec(BaseModel):
         return m.group(1) if m else None
 
 
+def remedy_label(key: tuple[str, str]) -> str:
+    """A remedy (action, target) as one label string, ``action|target``, e.g. for a text classifier."""
+    return f"{key[0]}|{key[1]}"
+
+
 VERSION_ACTIONS = frozenset({"upgrade", "downgrade", "wait-for-fix-release"})
 
 __all__ = ["VERSION_ACTIONS", "Applicability", "FixAction", "FixSpec", "TargetKind", "fix_action", "fix_actions",
-           "normalise_target", "target_aliases"]
+           "normalise_target", "remedy_label", "target_aliases"]
