@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..ingest.extract import extract_environment
+from ..ingest.extract.progress import extract_progress
 from ..ingest.records import issue_key
 from .doctor import Finding
 from .environment import environment_findings, finding_evidence
@@ -77,13 +78,14 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     notes = list(prepared.notes)
     exclude = exclusion_keys(request.exclude_urls, notes)
     env = extract_environment(prepared.full_text)  # read once: the answer's facts and the environment checks
-    facts = facts_of(env)
+    progress = extract_progress(prepared.full_text)
+    facts = facts_of(env).model_copy(update={"hang_evidence": progress.hang, "crash_evidence": progress.crash})
     findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None, env) \
         if w.use_environment else []
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]
     neighbours = retrieve(kb, prepared.text, query_vector, k=w.neighbours, exclude=exclude, mode=mode)
-    symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude), w)
+    symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude), w, progress)
     evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
                     kb.cause_text_model.posterior(prepared.text, exclude, w.text_temperature),
                     finding_evidence(findings), kb.cause_category_model.posterior(prepared.text, exclude),

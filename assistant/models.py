@@ -74,6 +74,10 @@ class ExtractedFacts(BaseModel):
     models: list[str] = Field(default_factory=list)
     quantization: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list, description="Normalised error signatures")
+    hang_evidence: list[str] = Field(default_factory=list, description="What says the process stopped making "
+                                                                       "progress (no error, a timeout, stuck)")
+    crash_evidence: list[str] = Field(default_factory=list, description="What says it died (an error line, a "
+                                                                        "traceback, a kill, out of memory)")
 
 
 class EnvironmentFinding(BaseModel):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..ontology.rules import symptom_rules
+from ..ingest.extract.progress import ProgressEvidence
+from ..ontology.rules import hang_leaves, symptom_rules
 from .retrieve import Neighbour
 from .weights import DiagnosisWeights
 
@@ -29,20 +30,33 @@ def rule_hits(text: str) -> dict[str, float]:
     return hits
 
 
+def hang_votes(progress: ProgressEvidence | None) -> dict[str, float]:
+    """The hang leaf a report with hang evidence and no crash evidence points to: the fine-tuning one when it talks
+    about training, else the other one (empty without such evidence)."""
+    if progress is None or not progress.hang_only:
+        return {}
+    leaves = hang_leaves()
+    return {leaves.fine_tuning if progress.stage_hint == "fine-tuning" else leaves.other: 1.0}
+
+
 def classify_symptoms(text: str, neighbours: list[Neighbour], prior: dict[str, float],
-                      weights: DiagnosisWeights | None = None) -> dict[str, float]:
-    """A distribution over symptom leaves: the neighbours' votes, the symptom rules that match and the prior."""
+                      weights: DiagnosisWeights | None = None,
+                      progress: ProgressEvidence | None = None) -> dict[str, float]:
+    """A distribution over symptom leaves: the neighbours' votes, the symptom rules that match, the hang evidence
+    (a report that says the process stopped without crashing) and the prior."""
     w = weights or DiagnosisWeights()
     votes = neighbour_votes(neighbours, "symptoms", w.vote_power)
     hits = rule_hits(text)
     hit_total = sum(hits.values())
+    hang = hang_votes(progress)
     scores = {}
     for leaf, p in prior.items():
         scores[leaf] = (w.symptom_neighbours * votes.get(leaf, 0.0)
                         + w.symptom_rules * (hits.get(leaf, 0.0) / hit_total if hit_total else 0.0)
+                        + w.symptom_hang * hang.get(leaf, 0.0)
                         + w.symptom_prior * p)
     total = sum(scores.values())
     return {k: v / total for k, v in scores.items()}
 
 
-__all__ = ["classify_symptoms", "neighbour_votes", "rule_hits"]
+__all__ = ["classify_symptoms", "hang_votes", "neighbour_votes", "rule_hits"]

@@ -28,6 +28,8 @@ class DiagnosisWeights(BaseModel):
     # classify the symptom
     symptom_neighbours: float = Field(0.55, ge=0, description="Weight of the neighbours' symptom votes.")
     symptom_rules: float = Field(0.45, ge=0, description="Weight of the symptom rules that match the report.")
+    symptom_hang: float = Field(0.5, ge=0, description="Weight of hang evidence (no error, a watchdog or timeout, "
+                                                       "stuck at a step) in a report with no crash evidence.")
     symptom_prior: float = Field(0.05, ge=0, description="Weight of the study's overall symptom distribution.")
     vote_power: float = Field(4.0, gt=0, description="A neighbour's vote is its similarity to this power: close "
                                                      "neighbours count far more than loose ones.")

@@ -82,6 +82,22 @@ def load_playbook() -> Playbook:
     return Playbook(steps=yaml.safe_load(data_path("playbook.yaml").read_text(encoding="utf-8")))
 
 
+class HangLeaves(BaseModel):
+    """The symptom leaves hang evidence points to (``rules/progress.yaml``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fine_tuning: str
+    other: str
+
+
+@cache
+def hang_leaves() -> HangLeaves:
+    tax = load_taxonomy()
+    raw = yaml.safe_load(data_path("rules/progress.yaml").read_text(encoding="utf-8"))
+    return HangLeaves(**{k: tax.leaf("symptom", v).label for k, v in raw.items()})
+
+
 @cache
 def study_heuristics() -> dict[str, str]:
     """Paper symptom category → root-cause leaf, the study's rule of thumb (a baseline for evaluation)."""
@@ -90,5 +106,5 @@ def study_heuristics() -> dict[str, str]:
     return {tax.by_label("symptom", k).label: tax.leaf("root_cause", v).label for k, v in raw.items()}
 
 
-__all__ = ["PatternRule", "Playbook", "PlaybookStep", "cause_rules", "load_playbook", "study_heuristics",
-           "symptom_rules"]
+__all__ = ["HangLeaves", "PatternRule", "Playbook", "PlaybookStep", "cause_rules", "hang_leaves", "load_playbook",
+           "study_heuristics", "symptom_rules"]

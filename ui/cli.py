@@ -261,6 +261,17 @@ def _print_diagnosis(d, console=None) -> None:
     for note in d.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     console.print("[bold]Symptoms[/]: " + ", ".join(f"{escape(s.label)} ({s.score:.2f})" for s in d.symptoms))
+    if d.fixes:
+        body = []
+        for k, f in enumerate(d.fixes[:5], 1):
+            where = f" — [dim]{escape(f.source)}{': ' + escape(f.source_ref) if f.source_ref else ''}[/]"
+            tag = " [dim](general step)[/]" if f.generic else (" [green]confirmed[/]" if f.confirmed else "")
+            shipped = f" [dim](fixed in {escape(f.target or '')} {escape(f.fixed_in)})[/]" if f.fixed_in else ""
+            body.append(f"  {k}. {escape(f.text)}{shipped}{tag}{where}")
+        console.print(Panel("\n".join(["[bold]Try first[/] (best-supported fix first)", *body])))
+    if d.questions:
+        console.print(Panel("\n".join(["[bold]Not sure yet[/]: answering these would tell the likely causes apart",
+                                        *(f"  - {escape(q.text)}" for q in d.questions)])))
     for i, c in enumerate(d.root_causes, 1):
         body = [f"[bold]{i}. {escape(c.label)}[/]  score {c.score:.2f}",
                 f"[dim]{escape(c.category)} › {escape(c.group)}[/]", "", "[bold]Fix[/]:"]

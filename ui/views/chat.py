@@ -50,6 +50,23 @@ def render_diagnosis(d: Diagnosis, note: str | None = None, key: str = "") -> No
         for f in findings:
             box = st.error if f.severity == "error" else st.warning
             box(f"{md_escape(f.message)}  \n**Fix:** {md_with_links(f.fix)}")
+    if d.fixes:
+        st.markdown("#### Try first")
+        lines = []
+        for n, f in enumerate(d.fixes[:5], 1):
+            tags = []
+            if f.fixed_in:
+                tags.append(md_escape(f"fixed in {f.target} {f.fixed_in}"))
+            if f.confirmed:
+                tags.append("confirmed in the thread")
+            if f.generic:
+                tags.append("general step")
+            where = md_link(f.source_ref, f.source_ref) if f.source_ref else md_escape(f.source)
+            lines.append(f"{n}. {md_with_links(f.text)}  \n   _{'; '.join(tags) + ' · ' if tags else ''}from_ {where}")
+        st.markdown("\n".join(lines))
+    if d.questions:
+        st.info("**Not sure yet.** Answering these in your next message would tell the likely causes apart:\n"
+                + "\n".join(f"- {md_escape(q.text)}" for q in d.questions))
     st.markdown("#### Most likely root causes")
     for i, c in enumerate(d.root_causes, 1):
         with st.container(border=True):
