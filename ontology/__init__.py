@@ -3,6 +3,7 @@
 The Turtle files beside this module are the single source of truth for every name.
 """
 
+from .error_knowledge import ErrorEntry, error_knowledge, matching_errors
 from .files import data_path, ontology_graph, shapes_graph
 from .namespaces import FG, FGID, FGR, FGS, ONTOLOGY_GRAPH, PREFIXES
 from .taxonomy import Concept, Level, SchemeName, Taxonomy, UnknownLabel, load_taxonomy, normalise_label
@@ -19,6 +20,7 @@ __all__ = [
     "ONTOLOGY_GRAPH",
     "PREFIXES",
     "Concept",
+    "ErrorEntry",
     "Level",
     "SchemeName",
     "Taxonomy",
@@ -27,8 +29,10 @@ __all__ = [
     "UnknownTerm",
     "Vocabulary",
     "data_path",
+    "error_knowledge",
     "load_taxonomy",
     "load_vocabulary",
+    "matching_errors",
     "normalise_label",
     "ontology_graph",
     "shapes_graph",

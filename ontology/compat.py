@@ -7,8 +7,9 @@
 * ``rules``: each with an id, a severity (``error`` = known-broken combination, ``warning`` = risky, ``info``), the
   condition (:class:`Condition`: library version specifiers, model-name regexes, GPU capability, CUDA / driver
   versions, OS, framework, quantisation format, dtype, stage, features read from the report), a message, a concrete
-  fix, evidence URLs, how the versions were checked (``verified``) and two sample environments (``example_bad`` fires,
-  ``example_good`` does not) that the tests run.
+  fix (in words, and as a :class:`~failgraph.ontology.fixes.FixSpec` in ``fix_spec``), evidence URLs, how the
+  versions were checked (``verified``) and two sample environments (``example_bad`` fires, ``example_good`` does not)
+  that the tests run.
 
 Versions are compared with :mod:`packaging` (PEP 440; local labels such as ``+cu121`` are ignored by ``==``,
 pre-releases are allowed). A condition on a fact the environment does not state never matches, so a rule fires only
@@ -36,6 +37,7 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .files import data_path
+from .fixes import FixSpec
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -500,6 +502,7 @@ class CompatRule(BaseModel):
     when: Condition
     message: str = Field(min_length=10)
     fix: str = Field(min_length=5)
+    fix_spec: FixSpec | None = Field(None, description="The fix as a structured remedy (action, target, value)")
     evidence: list[str] = Field(min_length=1)
     verified: str = Field(min_length=5, description="How the versions in the rule were checked")
     if_version_unknown: Severity | None = Field(None, description="Severity when a library in the condition is named "

@@ -7,9 +7,21 @@ import re
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from failgraph.ontology.compat import CompatEnvironment, CompatRule, Condition, load_compat_kb, os_family, satisfies
+from failgraph.ontology.compat import (
+    CompatEnvironment,
+    CompatRule,
+    Condition,
+    load_compat_kb,
+    os_family,
+    parse_version,
+    satisfies,
+)
 from failgraph.ontology.files import data_path
+from failgraph.ontology.fixes import VERSION_ACTIONS
 
 KB = load_compat_kb()
 
@@ -133,3 +145,48 @@ def test_bad_rules_are_rejected_with_the_rule_id(tmp_path):
     path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
     with pytest.raises(ValueError, match="https"):
         load_compat_kb(path)
+
+
+# ------------------------------------------------------------------------------------------------- structured fixes
+
+
+def test_every_rule_has_a_structured_fix():
+    missing = [r.id for r in KB.rules if r.fix_spec is None]
+    assert missing == []
+    assert all(not r.fix_spec.generic and r.fix_spec.target for r in KB.rules)
+
+
+def _version_fixes() -> list[CompatRule]:
+    """Rules whose fix upgrades/downgrades a library that their own condition tests."""
+    return [r for r in KB.rules if r.fix_spec.action in VERSION_ACTIONS and r.fix_spec.value
+            and r.fix_spec.target in {canonicalize_name(n) for n in r.when.libraries}]
+
+
+def test_most_rules_fix_a_version_of_what_they_test():
+    assert len(_version_fixes()) >= 60
+
+
+@pytest.mark.parametrize("rule", _version_fixes(), ids=[r.id for r in _version_fixes()])
+def test_a_version_fix_is_met_by_the_good_example_and_not_by_the_bad_one(rule: CompatRule):
+    spec = rule.fix_spec
+    bound = SpecifierSet(spec.value)
+    good = CompatEnvironment.from_spec(rule.example_good, KB).version_of(spec.target)
+    bad = CompatEnvironment.from_spec(rule.example_bad, KB).version_of(spec.target)
+    assert good is not None and satisfies(good, bound), f"example_good {spec.target} {good} misses {spec.value}"
+    assert bad is not None and not satisfies(bad, bound), f"example_bad {spec.target} {bad} already meets {spec.value}"
+    direction = Version(parse_version(good).base_version) > Version(parse_version(bad).base_version)
+    assert direction == (spec.action != "downgrade"), f"{spec.action} but good {good} vs bad {bad}"
+
+
+def test_a_bad_fix_spec_is_rejected_with_the_rule_id(tmp_path):
+    rule = {"id": "bad-spec-rule", "severity": "error", "title": "a rule with a bad fix", "when": {"libraries":
+            {"x": "<1"}}, "message": "something is broken", "fix": "pip install x>=1", "evidence":
+            ["https://example.org/x"], "verified": "by hand", "example_bad": {}, "example_good": {},
+            "fix_spec": {"action": "upgrade", "target": "x", "target_kind": "library", "value": "soon"}}
+    path = tmp_path / "compat.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"(?s)bad-spec-rule.*not a version bound"):
+        load_compat_kb(path)
+    rule["fix_spec"]["value"] = ">=1"
+    path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
+    assert load_compat_kb(path).rule("bad-spec-rule").fix_spec.key == ("upgrade", "x")
