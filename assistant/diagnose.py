@@ -14,13 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..ingest.extract import extract_environment
 from ..ingest.extract.progress import extract_progress
 from ..ingest.records import issue_key
+from ..ontology.error_knowledge import ErrorEntry
 from .doctor import Finding
-from .environment import environment_findings, finding_evidence
+from .environment import environment_findings, finding_evidence, merge_evidence
+from .errors import error_evidence, known_errors
 from .explain import answer_for
 from .facts import facts_of
 from .fixes import (
     FixContext,
     cause_candidates,
+    environment_candidates,
+    error_candidates,
     learned_candidates,
     playbook_candidates,
     rank_fixes,
@@ -52,6 +56,7 @@ class Analysis(BaseModel):
     notes: list[str]
     facts: ExtractedFacts
     findings: list[Finding]
+    errors: list[ErrorEntry] = Field(default_factory=list, description="Error-knowledge entries the report matches")
     neighbours: list[Neighbour]
     symptom_dist: dict[str, float]
     cause_dist: dict[str, float]
@@ -82,13 +87,15 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     facts = facts_of(env).model_copy(update={"hang_evidence": progress.hang, "crash_evidence": progress.crash})
     findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None, env) \
         if w.use_environment else []
+    errors = known_errors(prepared.full_text, exclude)
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]
     neighbours = retrieve(kb, prepared.text, query_vector, k=w.neighbours, exclude=exclude, mode=mode)
     symptom_dist = classify_symptoms(prepared.text, neighbours, kb.stats.symptom_prior(exclude), w, progress)
     evidence = walk(prepared.text, symptom_dist, neighbours, kb.stats, exclude,
                     kb.cause_text_model.posterior(prepared.text, exclude, w.text_temperature),
-                    finding_evidence(findings), kb.cause_category_model.posterior(prepared.text, exclude),
+                    merge_evidence(finding_evidence(findings), error_evidence(errors)),
+                    kb.cause_category_model.posterior(prepared.text, exclude),
                     kb.cause_group_model.posterior(query_vector, exclude), weights=w)
     cause_dist = cause_distribution(evidence, kb.stats.cause_prior(exclude), w)
     best_sim = max((n.similarity for n in neighbours), default=0.0)
@@ -96,7 +103,8 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     if novel:
         notes.append("nothing similar is known: no past failure is close to this report and no rule fired, so the "
                      "ranking below rests on the study's overall statistics only")
-    return Analysis(text=prepared.text, notes=notes, facts=facts, findings=findings, neighbours=neighbours,
+    return Analysis(text=prepared.text, notes=notes, facts=facts, findings=findings, errors=errors,
+                    neighbours=neighbours,
                     symptom_dist=symptom_dist,
                     cause_dist=cause_dist, evidence=evidence, novel=novel, exclude=exclude,
                     query_vector=query_vector)
@@ -108,7 +116,8 @@ def fixes_for(kb: KnowledgeBase, a: Analysis, weights: DiagnosisWeights | None =
     t = w.fix_text_temperature
     learned = [c.model_copy(update={"score": c.score * w.fix_learned / w.fix_similar if w.fix_similar else 0.0})
                for c in learned_candidates(kb.remedy_text_model, kb.remedy_examples, a.text, a.exclude, t)]
-    candidates = [*similar_candidates(a.neighbours, w), *learned,
+    candidates = [*error_candidates(a.errors), *environment_candidates(a.findings),
+                  *similar_candidates(a.neighbours, w), *learned,
                   *cause_candidates(kb.projection, a.cause_dist, kb.remedy_examples, a.exclude),
                   *playbook_candidates(a.cause_dist)]
     return rank_fixes(candidates, FixContext.of(a.facts, a.text), w,

@@ -57,8 +57,18 @@ def finding_evidence(findings: list[Finding]) -> dict[str, tuple[float, list[str
         if leaf is None:
             continue
         w, titles = out.get(leaf, (0.0, []))
-        out[leaf] = (noisy_or(w, SEVERITY_WEIGHT[f.severity]), [*titles, f.title])
+        out[leaf] = (noisy_or(w, SEVERITY_WEIGHT[f.severity]), [*titles, f"environment check: {f.title}"])
     return out
 
 
-__all__ = ["SEVERITY_WEIGHT", "cause_of_rule", "environment_findings", "finding_evidence"]
+def merge_evidence(*parts: dict[str, tuple[float, list[str]]]) -> dict[str, tuple[float, list[str]]]:
+    """Root-cause leaf → (noisy-or weight, titles) of several kinds of rule evidence together."""
+    out: dict[str, tuple[float, list[str]]] = {}
+    for part in parts:
+        for leaf, (w, titles) in part.items():
+            prev_w, prev_titles = out.get(leaf, (0.0, []))
+            out[leaf] = (noisy_or(prev_w, w), [*prev_titles, *titles])
+    return out
+
+
+__all__ = ["SEVERITY_WEIGHT", "cause_of_rule", "environment_findings", "finding_evidence", "merge_evidence"]

@@ -27,8 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..kg.corpus import RemedyExamples
 from ..kg.project import remedies_of
 from ..ontology import load_vocabulary
+from ..ontology.compat import compat_rules
+from ..ontology.error_knowledge import ErrorEntry
 from ..ontology.fixes import FixSpec
 from ..ontology.rules import load_playbook
+from .doctor import Finding
+from .environment import SEVERITY_WEIGHT, cause_of_rule
 from .models import ExtractedFacts, RankedFix
 from .retrieve import Neighbour
 from .textmodel import TextModel
@@ -96,6 +100,25 @@ def contradicts_versions(spec: FixSpec, facts: ExtractedFacts) -> bool:
     if spec.target_kind != "library":
         return False
     return spec.satisfied_by(facts.libraries.get(spec.target))
+
+
+def error_candidates(entries: list[ErrorEntry]) -> list[FixCandidate]:
+    """The fixes of the error-knowledge entries the report matches, each scored by the entry's weight."""
+    return [FixCandidate(spec=e.fix, text=e.fix_text, cause=e.cause, source="error", source_ref=e.id,
+                         score=e.weight) for e in entries]
+
+
+def environment_candidates(findings: list[Finding]) -> list[FixCandidate]:
+    """The fixes of the compatibility rules that fire on the stated environment, scored by severity."""
+    specs = {r.id: r.fix_spec for r in compat_rules()}
+    causes = cause_of_rule()
+    out = []
+    for f in findings:
+        spec = specs.get(f.rule)
+        if spec is not None and f.severity in SEVERITY_WEIGHT:
+            out.append(FixCandidate(spec=spec, text=f.fix, cause=causes.get(f.rule), source="environment",
+                                    source_ref=f.rule, score=SEVERITY_WEIGHT[f.severity]))
+    return out
 
 
 def similar_candidates(neighbours: list[Neighbour], w: DiagnosisWeights) -> list[FixCandidate]:

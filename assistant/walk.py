@@ -79,9 +79,9 @@ def walk(text: str, symptom_dist: dict[str, float], neighbours: list[Neighbour],
         if r.search(text):
             ev[r.leaf].rules = noisy_or(ev[r.leaf].rules, r.weight)
             ev[r.leaf].rules_fired.append(r.why or r.pattern)
-    for leaf, (weight, titles) in (environment or {}).items():  # compatibility rules that fire on stated versions
+    for leaf, (weight, titles) in (environment or {}).items():  # compatibility rules, known errors
         ev[leaf].rules = noisy_or(ev[leaf].rules, weight)
-        ev[leaf].rules_fired.extend(f"environment check: {t}" for t in titles)
+        ev[leaf].rules_fired.extend(titles)
     if w.normalise_rules:
         total = sum(e.rules for e in ev.values())
         for e in ev.values():

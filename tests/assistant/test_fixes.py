@@ -95,3 +95,39 @@ def test_a_sure_answer_asks_nothing(small_kb):
     d = diagnose(small_kb, ReportRequest(text=report))
     assert d.root_causes[0].score >= DiagnosisWeights().ask_below
     assert d.questions == []
+
+
+def test_a_follow_up_that_answers_the_questions_refines_the_same_diagnosis(small_kb):
+    from failgraph.assistant.followup import refine
+
+    first = refine(small_kb, None, "The model does not work properly, see the screenshot.", None)
+    asked = {q.fact for q in first.diagnosis.questions}
+    assert {"error_text", "versions"} <= asked
+    then = refine(small_kb, first.report, "RuntimeError: CUDA error: no kernel image is available for execution on "
+                  "the device. transformers 4.44.2, torch 2.4.0, flash-attn 2.6.3 on a V100", first.diagnosis)
+    assert first.report in then.report and then.note
+    still = {q.fact for q in then.diagnosis.questions}
+    assert not {"error_text", "versions", "gpu_model"} & still
+
+
+def test_a_self_explanatory_error_gets_the_fix_its_message_names(small_kb):
+    from failgraph.ontology.error_knowledge import error_knowledge
+
+    entry = next(e for e in error_knowledge() if e.weight >= 0.8 and not e.fix.generic and e.fix.target)
+    d = diagnose(small_kb, ReportRequest(text=f"It fails right away:\n{entry.example}"))
+    mine = [f for f in d.fixes if f.source == "error" and f.source_ref == entry.id]
+    assert mine and (mine[0].action, mine[0].target) == entry.fix.key
+    assert any(f"known error {entry.id}" in p.edge for c in d.root_causes for p in c.path if c.label == entry.cause)
+
+
+def test_knowledge_learnt_from_an_excluded_issue_is_left_out(small_kb):
+    from failgraph.assistant.errors import known_errors
+    from failgraph.ontology.error_knowledge import error_knowledge
+
+    entry = next(e for e in error_knowledge() if any("github.com" in u and "/issues/" in u for u in e.evidence))
+    cited = next(u for u in entry.evidence if "/issues/" in u)
+    assert entry in known_errors(entry.example)
+    from failgraph.ingest.records import issue_key
+    assert entry not in known_errors(entry.example, frozenset({issue_key(cited)}))
+    d = diagnose(small_kb, ReportRequest(text=entry.example, exclude_urls=[cited]))
+    assert entry.id not in {f.source_ref for f in d.fixes}

@@ -1,0 +1,39 @@
+"""Step 2c — errors that explain themselves: the error-knowledge entries (``ontology/rules/errors.yaml``) whose
+message pattern the report matches, as evidence for their root cause and as fixes.
+
+An entry learnt from an issue is knowledge *about* that issue: when the issue is excluded (leave-one-out, a bot
+triaging it), every entry that cites it as evidence is left out too.
+"""
+
+from __future__ import annotations
+
+from ..ingest.records import issue_key
+from ..ontology.error_knowledge import ErrorEntry, matching_errors
+from .probability import noisy_or
+
+
+def _evidence_keys(entry: ErrorEntry) -> set[str]:
+    keys = set()
+    for url in entry.evidence:
+        try:
+            keys.add(issue_key(url))
+        except ValueError:  # documentation pages, release notes
+            continue
+    return keys
+
+
+def known_errors(text: str, exclude: frozenset[str] = frozenset()) -> list[ErrorEntry]:
+    """The entries the text matches, most decisive first, without those whose evidence cites an excluded issue."""
+    return [e for e in matching_errors(text) if not (exclude and _evidence_keys(e) & exclude)]
+
+
+def error_evidence(entries: list[ErrorEntry]) -> dict[str, tuple[float, list[str]]]:
+    """Root-cause leaf → (noisy-or of the entries' weights, what they say) for the walk."""
+    out: dict[str, tuple[float, list[str]]] = {}
+    for e in entries:
+        w, titles = out.get(e.cause, (0.0, []))
+        out[e.cause] = (noisy_or(w, e.weight), [*titles, f"known error {e.id}"])
+    return out
+
+
+__all__ = ["error_evidence", "known_errors"]
