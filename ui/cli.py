@@ -29,7 +29,6 @@ from ..kg.named_queries import list_queries, resolve_query_text
 from ..kg.results import AskResult, GraphResult, SelectResult
 from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
-from ..ontology import load_taxonomy
 from .cli_bench import bench_app
 from .cli_doctor import doctor as doctor_command
 from .cli_ingest import ingest_app
@@ -122,37 +121,38 @@ def build(dataset: Annotated[Path | None, typer.Option(
 
 
 def _case_stats(cases_path: Path | None, as_json: bool) -> None:
+    from ..ingest.coverage import THIN, case_coverage
+
     loaded = load_cases(cases_path)
-    tax = load_taxonomy()
-    by = {"root_cause": {c.label: 0 for c in tax.leaves("root_cause")},
-          "symptom": {c.label: 0 for c in tax.leaves("symptom")}}
-    dataset = 0
-    for c in loaded.cases:
-        by["root_cause"][c.root_cause] += 1
-        by["symptom"][c.symptom] += 1
-        dataset += c.labeler == "dataset"
-    summary = {"cases": len(loaded.cases), "dataset_issues": dataset, "curator_labeled": len(loaded.cases) - dataset,
-               "problems": [str(p) for p in loaded.problems], "root_cause_leaf": by["root_cause"],
-               "symptom_leaf": by["symptom"]}
+    cov = case_coverage(loaded.cases)
+    summary = {"problems": [str(p) for p in loaded.problems], **cov.model_dump()}
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
-    out.print(f"{len(loaded.cases)} cases ({dataset} issues of the labeled dataset, {len(loaded.cases) - dataset} "
-              f"labeled by failgraph curators) in {loaded.path}", highlight=False)
-    for scheme, title in (("root_cause", "Cases per root-cause leaf"), ("symptom", "Cases per symptom leaf")):
+    out.print(f"{cov.cases} cases ({cov.dataset_issues} issues of the labeled dataset, {cov.curator_labeled} "
+              f"labeled by failgraph curators; {cov.with_fix_spec} with a structured fix, {cov.dated} dated) in "
+              f"{loaded.path}", highlight=False)
+    for field, title in (("root_cause_leaf", "Cases per root-cause leaf"), ("symptom_leaf", "Cases per symptom leaf"),
+                         ("framework", "Cases per framework"), ("model_family", "Cases per model family"),
+                         ("year", "Cases per year (of the issue)"), ("fix_action", "Structured fixes per action")):
         table = Table(title=title)
-        table.add_column("leaf")
+        table.add_column(field.replace("_", " "))
         table.add_column("cases", justify="right")
-        for label, n in sorted(by[scheme].items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(label, str(n), style="red" if n < 3 else None)
+        for label, n in sorted(getattr(cov, field).items(), key=lambda kv: (-kv[1], kv[0])):
+            thin = field in ("root_cause_leaf", "symptom_leaf") and n < THIN
+            table.add_row(label, str(n), style="red" if thin else None)
         out.print(table)
+    if cov.thin_root_causes:
+        out.print(f"Thin spots (fewer than {THIN} cases): " + "; ".join(
+            f"{leaf} {cov.root_cause_leaf[leaf]}" for leaf in cov.thin_root_causes), highlight=False)
 
 
 @app.command()
 @user_errors
 def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
           cases: Annotated[bool, typer.Option("--cases",
-                                              help="Report the curated case base per taxonomy leaf.")] = False,
+                                              help="Report the curated case base per leaf, framework, model family, "
+                                                   "year and fix action, and its thin spots.")] = False,
           cases_file: Annotated[Path | None, typer.Option("--cases-file", help="Case file for --cases (default: the "
                                                              "shipped case base).")] = None):
     """The symptom × root-cause category matrix of the study's records (its Table 2), or the case base's spread."""
