@@ -17,7 +17,7 @@ from ..ingest.records import issue_key
 from ..ontology.error_knowledge import ErrorEntry
 from .doctor import Finding
 from .environment import environment_findings, finding_evidence, merge_evidence
-from .errors import error_evidence, known_errors
+from .errors import cites, error_evidence, known_errors
 from .explain import answer_for
 from .facts import facts_of
 from .fixes import (
@@ -77,7 +77,9 @@ def exclusion_keys(urls: Iterable[str], notes: list[str]) -> frozenset[str]:
 
 
 def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
-            query_vector=None, weights: DiagnosisWeights | None = None) -> Analysis:
+            query_vector=None, weights: DiagnosisWeights | None = None, strict_rules: bool = False) -> Analysis:
+    """``strict_rules``: also leave out the compatibility rules that cite an excluded issue as evidence (a time-split
+    evaluation, where nothing learnt after the split may count); error-knowledge entries are always left out so."""
     w = weights or DiagnosisWeights()
     prepared = prepare_report(request.report_text)
     notes = list(prepared.notes)
@@ -87,6 +89,8 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
     facts = facts_of(env).model_copy(update={"hang_evidence": progress.hang, "crash_evidence": progress.crash})
     findings = environment_findings(prepared.full_text, facts.models[0] if facts.models else None, env) \
         if w.use_environment else []
+    if strict_rules and exclude:
+        findings = [f for f in findings if not cites(f.evidence, exclude)]
     errors = known_errors(prepared.full_text, exclude)
     if query_vector is None:
         query_vector = kb.embedder.encode([prepared.text])[0]

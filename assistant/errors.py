@@ -12,19 +12,20 @@ from ..ontology.error_knowledge import ErrorEntry, matching_errors
 from .probability import noisy_or
 
 
-def _evidence_keys(entry: ErrorEntry) -> set[str]:
-    keys = set()
-    for url in entry.evidence:
+def cites(evidence: list[str], exclude: frozenset[str]) -> bool:
+    """Whether any evidence URL is an excluded issue (documentation pages and release notes never are)."""
+    for url in evidence:
         try:
-            keys.add(issue_key(url))
-        except ValueError:  # documentation pages, release notes
+            if issue_key(url) in exclude:
+                return True
+        except ValueError:
             continue
-    return keys
+    return False
 
 
 def known_errors(text: str, exclude: frozenset[str] = frozenset()) -> list[ErrorEntry]:
     """The entries the text matches, most decisive first, without those whose evidence cites an excluded issue."""
-    return [e for e in matching_errors(text) if not (exclude and _evidence_keys(e) & exclude)]
+    return [e for e in matching_errors(text) if not (exclude and cites(e.evidence, exclude))]
 
 
 def error_evidence(entries: list[ErrorEntry]) -> dict[str, tuple[float, list[str]]]:
@@ -36,4 +37,4 @@ def error_evidence(entries: list[ErrorEntry]) -> dict[str, tuple[float, list[str
     return out
 
 
-__all__ = ["error_evidence", "known_errors"]
+__all__ = ["cites", "error_evidence", "known_errors"]

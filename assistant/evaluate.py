@@ -8,6 +8,7 @@ and dense-only neighbour voting.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,7 @@ class LabeledReport(BaseModel):
     source_url: str | None = None
     fix_spec: FixSpec | None = Field(None, description="The fix that resolved it, structured (for fix@k)")
     fix_confirmed: bool = False
+    date: datetime.date | None = Field(None, description="When the issue was opened (for a time split)")
 
     @model_validator(mode="before")
     @classmethod
@@ -275,9 +277,10 @@ class _FixTally:
 
 def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
              progress: Callable[[int], None] | None = None,
-             weights: DiagnosisWeights | None = None) -> EvaluationResult:
+             weights: DiagnosisWeights | None = None, also_exclude: list[str] | None = None) -> EvaluationResult:
     """Leave-one-out: each item is diagnosed with its own issue excluded, by failgraph (with ``weights``) and by the
-    baselines, side by side."""
+    baselines, side by side. ``also_exclude``: issues left out of every diagnosis besides each item's own, and the
+    compatibility rules and error entries that cite them (a time split: see :func:`time_split`)."""
     w = weights or DiagnosisWeights()
     tax = load_taxonomy()
     tally = _Tally()
@@ -292,9 +295,11 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
     fix_tally = _FixTally()
     sure: list[tuple[float, bool, bool, bool | None]] = []  # first-cause score, category right, leaf right, fix@1
     for item in items:
-        req = ReportRequest(text=item.text, exclude_urls=[item.source_url] if item.source_url else [])
+        own = [item.source_url] if item.source_url else []
+        req = ReportRequest(text=item.text, exclude_urls=[*own, *(also_exclude or [])])
+        strict = bool(also_exclude)
         try:
-            a = analyse(kb, req, weights=w)
+            a = analyse(kb, req, weights=w, strict_rules=strict)
         except ReportError as e:
             unanswered.append(Unanswered(source_url=item.source_url, reason=str(e)))
             if progress:
@@ -326,10 +331,7 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         pred_s = max(roll_up(a.symptom_dist, "symptom", Level.category).items(), key=lambda kv: kv[1])[0]
         confusion_s[gold_s][pred_s] += 1
 
-        exclude = frozenset()
-        if item.source_url:
-            from ..ingest.records import issue_key
-            exclude = frozenset({issue_key(item.source_url)})
+        exclude = a.exclude
         cprior, sprior = kb.stats.cause_prior(exclude), kb.stats.symptom_prior(exclude)
         tally.add("majority", "root_cause", cprior, item.root_cause)
         tally.add("majority", "symptom", sprior, item.symptom)
@@ -337,7 +339,7 @@ def evaluate(kb: KnowledgeBase, items: list[LabeledReport],
         tally.add("study_heuristic", "root_cause", hc, item.root_cause)
         tally.add("study_heuristic", "symptom", hs, item.symptom)
         for method, mode in (("bm25_only", "keyword"), ("dense_only", "dense")):
-            b = analyse(kb, req, mode=mode, query_vector=qv, weights=w)
+            b = analyse(kb, req, mode=mode, query_vector=qv, weights=w, strict_rules=strict)
             if item.fix_spec is not None and not item.fix_spec.generic:
                 fix_tally.add(method, neighbour_fix_keys(b.neighbours), item.fix_spec, item.fix_confirmed)
             cv = neighbour_votes(b.neighbours, "root_causes", w.vote_power)
@@ -367,18 +369,27 @@ def above_threshold(sure: list[tuple[float, bool, bool, bool | None]], threshold
                           fix_at_1=sum(fixes) / len(fixes) if fixes else 0.0, fix_n=len(fixes))
 
 
+def time_split(items: list[LabeledReport], before: datetime.date) -> tuple[list[LabeledReport], list[str]]:
+    """The items opened on or after ``before`` (to diagnose), and the URLs of every such item (to leave out of the
+    knowledge each one is diagnosed with): what a bot would have known on that day. Undated items count as earlier."""
+    after = [i for i in items if i.date is not None and i.date >= before]
+    return after, [i.source_url for i in after if i.source_url]
+
+
 class DiagnosisEvaluator(Evaluator[EvaluationResult]):
     """Leave-one-out accuracy of the diagnosis at every taxonomy level, against the baselines, in one run."""
 
     name = "diagnosis"
 
-    def __init__(self, kb: KnowledgeBase, items: list[LabeledReport], weights: DiagnosisWeights | None = None):
+    def __init__(self, kb: KnowledgeBase, items: list[LabeledReport], weights: DiagnosisWeights | None = None,
+                 also_exclude: list[str] | None = None):
         self.kb = kb
         self.items = items
         self.weights = weights
+        self.also_exclude = also_exclude
 
     def run(self, progress: Progress | None = None) -> EvaluationResult:
-        return evaluate(self.kb, self.items, progress, self.weights)
+        return evaluate(self.kb, self.items, progress, self.weights, self.also_exclude)
 
     def render(self, result: EvaluationResult) -> str:
         lines = [f"leave-one-out over {result.items} reports ({len(result.unanswered)} could not be diagnosed); "
@@ -463,4 +474,5 @@ __all__ = [
     "load_labeled",
     "neighbour_fix_keys",
     "plot_evaluation",
+    "time_split",
 ]

@@ -347,6 +347,10 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                  plot: Annotated[Path | None, typer.Option("--plot", help="Write the confusion matrices "
                                                               "and the score's reliability as a PNG.")] = None,
                  limit: Annotated[int | None, typer.Option(help="Evaluate only the first N items.")] = None,
+                 before: Annotated[str | None, typer.Option(
+                     "--before", help="Time split: diagnose only the items opened on or after this date (YYYY-MM-DD), "
+                                      "each with every such item and the rules citing them left out of the "
+                                      "knowledge, as a bot meets new issues.")] = None,
                  prepend: Annotated[Path | None, typer.Option(
                      help="Paste this file's text in front of every report (e.g. a collect_env or pip listing, "
                           "tests/fixtures/listings/, or a start-up log, tests/fixtures/logs/) to measure how pasted "
@@ -358,7 +362,24 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         require_extra(("matplotlib",), "bench", "failgraph eval --plot")
     from ..ingest.files import write_atomic
 
-    items = load_labeled(cases)[:limit]
+    items = load_labeled(cases)
+    also_exclude = None
+    mode = "leave-one-out"
+    if before is not None:
+        import datetime
+
+        from ..assistant.evaluate import time_split
+
+        try:
+            day = datetime.date.fromisoformat(before)
+        except ValueError:
+            fail(f"--before {before!r}: not a date (YYYY-MM-DD)")
+        items, also_exclude = time_split(items, day)
+        mode = f"time split at {day}"
+        if not items:
+            fail(f"no item of {cases} is dated on or after {day}")
+        err.print(f"time split at {day}: {len(items)} items opened since, diagnosed without them", highlight=False)
+    items = items[:limit]
     if prepend is not None:
         if not prepend.is_file():
             fail(f"--prepend {prepend}: no such file")
@@ -368,7 +389,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("leave-one-out", total=len(items))
-        res = DiagnosisEvaluator(kb, items).run(progress=lambda n: bar.advance(task, n))
+        res = DiagnosisEvaluator(kb, items, also_exclude=also_exclude).run(progress=lambda n: bar.advance(task, n))
     if res.unanswered:
         err.print(f"{len(res.unanswered)} of {len(items)} reports could not be diagnosed and are left out of every "
                   "method's figures:", highlight=False)
@@ -379,7 +400,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
     if not res.items:
         fail("no report could be diagnosed, so there is nothing to score")
     for scheme, title in (("root_cause", "Root cause"), ("symptom", "Symptom")):
-        table = Table(title=f"{title}: leave-one-out over {res.items} reports (top-1 / top-3 / MRR)")
+        table = Table(title=f"{title}: {mode} over {res.items} reports (top-1 / top-3 / MRR)")
         table.add_column("method")
         levels = list(getattr(res.methods["failgraph"], scheme))
         for lv in levels:
@@ -387,6 +408,25 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         for method, scores in res.methods.items():
             cells = [f"{s.top1:.3f} / {s.top3:.3f} / {s.mrr:.3f}" for s in getattr(scores, scheme).values()]
             table.add_row(method, *cells, style="bold" if method == "failgraph" else None)
+        out.print(table)
+    if res.fixes:
+        n = next(iter(res.fixes.values())).n
+        table = Table(title=f"Fixes: {mode} over the {n} reports with a structured fix (first fix has the "
+                            "resolving fix's action and target)")
+        for col in ("method", "fix@1", "fix@3", "first fix generic", "fix@1 (confirmed fixes)"):
+            table.add_column(col, justify="left" if col == "method" else "right")
+        for method, f in res.fixes.items():
+            table.add_row(method, f"{f.fix_at_1:.3f}", f"{f.fix_at_3:.3f}", f"{f.first_generic:.3f}",
+                          f"{f.confirmed_fix_at_1:.3f} (n={f.confirmed_n})",
+                          style="bold" if method == "failgraph" else None)
+        out.print(table)
+    if res.above_threshold:
+        table = Table(title="A bot that answers only above a first-cause score")
+        for col in ("first cause ≥", "answers", "category top-1", "leaf top-1", "fix@1"):
+            table.add_column(col, justify="right")
+        for t in res.above_threshold:
+            table.add_row(f"{t.threshold:.2f}", f"{t.share:.3f}", f"{t.category_top1:.3f}", f"{t.leaf_top1:.3f}",
+                          f"{t.fix_at_1:.3f} (n={t.fix_n})")
         out.print(table)
     ag = res.agreement
     if ag.pairs:
