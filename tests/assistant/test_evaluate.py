@@ -126,3 +126,35 @@ def test_the_three_harnesses_share_one_evaluator_shape(small_kb, tmp_path):
         assert text.strip() and "Traceback" not in text
     assert harnesses[0].run().cases == len(cases)
     assert harnesses[2].run().items == len(items)
+
+
+def test_fix_metrics_compare_failgraph_with_the_neighbour_baselines(tmp_path, small_kb):
+    from failgraph.assistant.evaluate import FIX_METHODS
+
+    fixed = [f for f in small_kb.corpus.failures if f.root_causes and f.fix_spec and not f.fix_spec.generic][:8]
+    items = [LabeledReport(text=f.text, symptom=f.symptoms[0], root_cause=f.root_causes[0], source_url=f.url,
+                           fix_spec=f.fix_spec, fix_confirmed=f.fix_confirmed) for f in fixed]
+    res = evaluate(small_kb, items)
+    assert set(res.fixes) == set(FIX_METHODS)
+    for f in res.fixes.values():
+        assert f.n == 8 and 0 <= f.fix_at_1 <= f.fix_at_3 <= 1
+        assert f.confirmed_n == sum(x.fix_confirmed for x in fixed)
+    shares = [t.share for t in res.above_threshold]
+    assert shares == sorted(shares, reverse=True) and all(0 <= s <= 1 for s in shares)
+
+
+def test_a_time_split_diagnoses_the_later_items_without_any_of_them(small_kb):
+    import datetime
+
+    from failgraph.assistant.diagnose import analyse
+    from failgraph.assistant.evaluate import time_split
+    from failgraph.assistant.models import ReportRequest
+    from failgraph.ingest.records import issue_key
+
+    cases = [f for f in small_kb.corpus.failures if f.root_causes][:6]
+    items = [LabeledReport(text=f.text, symptom=f.symptoms[0], root_cause=f.root_causes[0], source_url=f.url,
+                           date=datetime.date(2024, 1 + i, 1)) for i, f in enumerate(cases)]
+    later, excluded = time_split([*items, items[0].model_copy(update={"date": None})], datetime.date(2024, 4, 1))
+    assert [i.date.month for i in later] == [4, 5, 6] and excluded == [i.source_url for i in later]
+    a = analyse(small_kb, ReportRequest(text=later[0].text, exclude_urls=excluded), strict_rules=True)
+    assert not {n.failure.key for n in a.neighbours} & {issue_key(u) for u in excluded}
