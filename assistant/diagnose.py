@@ -114,6 +114,17 @@ def analyse(kb: KnowledgeBase, request: ReportRequest, *, mode: str = "hybrid",
                     query_vector=query_vector)
 
 
+#: Below this many characters (after template text is dropped), a report with no error text and no versions is thin.
+THIN_REPORT_CHARS = 300
+THIN_NOTE = ("the report holds no error text and no versions, so the answer below is a guess: add the error output "
+             "and your versions (the questions below say what would help most)")
+
+
+def is_thin(a: Analysis) -> bool:
+    """A report too thin to answer with confidence: short, with no error signature and no stated version."""
+    return not a.facts.errors and not a.facts.libraries and len(a.text) < THIN_REPORT_CHARS
+
+
 def fixes_for(kb: KnowledgeBase, a: Analysis, weights: DiagnosisWeights | None = None) -> list[RankedFix]:
     """The ranked fixes of an analysed report (see :mod:`failgraph.assistant.fixes`)."""
     w = weights or DiagnosisWeights()
@@ -133,7 +144,9 @@ def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeight
     a = analyse(kb, request, weights=w)
     shown = [n for n in a.neighbours if n.similarity >= w.novelty_similarity][:w.similar_shown] or a.neighbours[:2]
     causes = ranked_leaves(a.cause_dist, "root_cause")
-    unsure = not causes or causes[0][1] < w.ask_below or a.novel
+    thin = is_thin(a)
+    unsure = not causes or causes[0][1] < w.ask_below or a.novel or thin
+    notes = a.notes + ([THIN_NOTE] if thin else [])
     return Diagnosis(
         id=request.id,
         symptoms=[LabelScore(label=s, score=round(p, 4))
@@ -145,7 +158,7 @@ def diagnose(kb: KnowledgeBase, request: ReportRequest, weights: DiagnosisWeight
         similar=[SimilarFailure(url=n.failure.url, score=round(n.similarity, 4), labels=n.failure.labels,
                                 title=n.failure.title, fix=n.failure.fix)
                  for n in sorted(shown, key=lambda n: -n.similarity)],
-        facts=a.facts, novel=a.novel, notes=a.notes,
+        facts=a.facts, novel=a.novel, notes=notes,
         environment=[EnvironmentFinding(rule=f.rule, severity=f.severity, library=f.library, message=f.message,
                                         fix=f.fix, evidence=f.evidence) for f in a.findings])
 
@@ -160,4 +173,5 @@ def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[
                            title=n.failure.title, fix=n.failure.fix) for n in hits]
 
 
-__all__ = ["Analysis", "analyse", "diagnose", "exclusion_keys", "fixes_for", "similar"]
+__all__ = ["THIN_NOTE", "THIN_REPORT_CHARS", "Analysis", "analyse", "diagnose", "exclusion_keys", "fixes_for", "is_thin",
+           "similar"]

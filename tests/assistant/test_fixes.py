@@ -84,9 +84,12 @@ def test_leave_one_out_never_words_a_fix_with_the_excluded_case(small_kb):
 
 
 def test_a_thin_report_is_asked_for_its_error_text_and_versions(small_kb):
+    from failgraph.assistant.diagnose import THIN_NOTE
+
     d = diagnose(small_kb, ReportRequest(text="The model does not work properly, see the screenshot."))
     assert {"error_text", "versions"} <= {q.fact for q in d.questions}
     assert all(q.separates for q in d.questions)
+    assert THIN_NOTE in d.notes
 
 
 def test_a_sure_answer_asks_nothing(small_kb):
