@@ -173,5 +173,5 @@ def similar(kb: KnowledgeBase, text: str, *, k: int = 5, exclude_urls: Iterable[
                            title=n.failure.title, fix=n.failure.fix) for n in hits]
 
 
-__all__ = ["THIN_NOTE", "THIN_REPORT_CHARS", "Analysis", "analyse", "diagnose", "exclusion_keys", "fixes_for", "is_thin",
-           "similar"]
+__all__ = ["THIN_NOTE", "THIN_REPORT_CHARS", "Analysis", "analyse", "diagnose", "exclusion_keys", "fixes_for",
+           "is_thin", "similar"]
