@@ -74,6 +74,7 @@ class FixScores(BaseModel):
 
     fix_at_1: float
     fix_at_3: float
+    action_at_1: float = Field(0.0, description="the first fix has the resolving fix's action (any target)")
     first_generic: float = Field(description="share of answers whose first fix is a generic step")
     n: int = Field(description="reports with a structured, non-generic fix")
     confirmed_fix_at_1: float = Field(description="fix@1 over the reports whose fix a thread confirmed")
@@ -255,12 +256,12 @@ def neighbour_fix_keys(neighbours, k: int = 3) -> list[tuple[str, str]]:
 
 class _FixTally:
     def __init__(self):
-        self.rows: dict[str, list[tuple[int | None, bool, bool]]] = {m: [] for m in FIX_METHODS}
+        self.rows: dict[str, list[tuple[int | None, bool, bool, bool]]] = {m: [] for m in FIX_METHODS}
 
     def add(self, method: str, keys: list[tuple[str, str]], gold: FixSpec, confirmed: bool,
             first_generic: bool = False) -> None:
         rank = keys.index(gold.key) + 1 if gold.key in keys else None
-        self.rows[method].append((rank, confirmed, first_generic))
+        self.rows[method].append((rank, confirmed, first_generic, bool(keys) and keys[0][0] == gold.action))
 
     def scores(self) -> dict[str, FixScores]:
         out = {}
@@ -269,6 +270,7 @@ class _FixTally:
             conf = [r for r in rows if r[1]]
             out[m] = FixScores(fix_at_1=sum(r[0] == 1 for r in rows) / n if n else 0.0,
                                fix_at_3=sum(1 for r in rows if r[0] and r[0] <= 3) / n if n else 0.0,
+                               action_at_1=sum(r[3] for r in rows) / n if n else 0.0,
                                first_generic=sum(r[2] for r in rows) / n if n else 0.0, n=n,
                                confirmed_fix_at_1=sum(r[0] == 1 for r in conf) / len(conf) if conf else 0.0,
                                confirmed_n=len(conf))

@@ -413,10 +413,11 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         n = next(iter(res.fixes.values())).n
         table = Table(title=f"Fixes: {mode} over the {n} reports with a structured fix (first fix has the "
                             "resolving fix's action and target)")
-        for col in ("method", "fix@1", "fix@3", "first fix generic", "fix@1 (confirmed fixes)"):
+        for col in ("method", "fix@1", "fix@3", "action@1", "first fix generic", "fix@1 (confirmed fixes)"):
             table.add_column(col, justify="left" if col == "method" else "right")
         for method, f in res.fixes.items():
-            table.add_row(method, f"{f.fix_at_1:.3f}", f"{f.fix_at_3:.3f}", f"{f.first_generic:.3f}",
+            table.add_row(method, f"{f.fix_at_1:.3f}", f"{f.fix_at_3:.3f}", f"{f.action_at_1:.3f}",
+                          f"{f.first_generic:.3f}",
                           f"{f.confirmed_fix_at_1:.3f} (n={f.confirmed_n})",
                           style="bold" if method == "failgraph" else None)
         out.print(table)
