@@ -65,6 +65,14 @@ class SimilarFailure(BaseModel):
     fix: str | None = None
 
 
+class TriedFixAnswer(BaseModel):
+    """A fix the report says it already tried, in the fix vocabulary (ontology/fix_actions.ttl)."""
+
+    action: str
+    target: str = ""
+    value: str | None = None
+
+
 class ExtractedFacts(BaseModel):
     libraries: dict[str, str] = Field(default_factory=dict)
     cuda: str | None = None
@@ -74,6 +82,13 @@ class ExtractedFacts(BaseModel):
     models: list[str] = Field(default_factory=list)
     quantization: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list, description="Normalised error signatures")
+    device: Literal["cuda", "cpu", "mps", "npu", "xpu", "rocm"] | None = Field(None, description="Where the model runs")
+    gpu_count: int | None = Field(None, description="GPUs the run uses")
+    launch: dict[str, str] = Field(default_factory=dict, description="Launcher and engine arguments: normalised "
+                                                                     "parameter name -> value")
+    model_variant: Literal["base", "instruct"] | None = Field(None, description="Base or instruct/chat model")
+    tried: list[TriedFixAnswer] = Field(default_factory=list, description="Fixes the report already tried")
+    not_using: list[str] = Field(default_factory=list, description="Libraries and features the report rules out")
 
 
 class EnvironmentFinding(BaseModel):
@@ -131,4 +146,4 @@ class Diagnosis(BaseModel):
 
 
 __all__ = ["MAX_TOP_K", "CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "PathStep",
-           "Question", "RankedFix", "ReportRequest", "SimilarFailure"]
+           "Question", "RankedFix", "ReportRequest", "SimilarFailure", "TriedFixAnswer"]
