@@ -56,6 +56,7 @@ _TOKEN_TARGETS = (("chat_template", r"chat[_ ]template"), ("eos_token", r"eos[_ 
                   ("pad_token", r"pad[_ ]token(?:_id)?"), ("special_tokens", r"special[_ ]tokens"),
                   ("stop_tokens", r"stop(?:ping)?[_ ](?:tokens?|strings?|words?|sequences?)|stop_token_ids"))
 _PROSE_PARAMETERS = (("learning_rate", r"learning[_ ]rate|\blr\b"), ("lora_rank", r"lora[_ ]rank"),
+                     ("base_url", r"base[_ ]url|api[_ ]base"),
                      ("temperature", r"temperature"), ("top_p", r"top[_ ]p"), ("top_k", r"top[_ ]k"),
                      ("repetition_penalty", r"repetition[_ ]penalty"),
                      ("gradient_checkpointing", r"gradient[_ ]checkpointing"), ("batch_size", r"batch[_ ]size"))
@@ -75,14 +76,14 @@ _FEATURES = {"quantization": "quantization", "quantisation": "quantization", "lo
 
 _BEFORE = (r"(?:\b(?:i|we|i've|we've|have|had|already|also|even)\s+(?:already\s+|also\s+|even\s+)?tried\b"
            r"(?!\s+(?:to\s+)?(?:run|fine|deploy|load|train|serv|start|launch|infer|lora|qlora|sft|quantiz|convert"
-           r"|different\s+(?:models|prompts))\w*)"
+           r"|different\s+(?:models|prompts)|(?:the\s+|a\s+)?(?:new|newest|latest|official)\b)\w*)"
            r"|^\s*(?:already\s+|also\s+)?tried\b"
-           r"|\btried\s+(?=to\b|upgrad|downgrad|reinstall|install|sett|using|add|remov|chang|lower|reduc|increas"
+           r"|\btried\s+(?=upgrad|downgrad|reinstall|install|sett|using|add|remov|chang|lower|reduc|increas"
            r"|disabl|enabl|switch|updat|runn|with\b|--)"
            r"|\bsame\s+(?:thing\s+|error\s+|result\s+|problem\s+|issue\s+|crash\s+)?(?:with(?:\s+and\s+without)?"
            r"|without|when)\b"
            r"|\balso\s+(?:happens|fails|occurs|crashes|hangs|breaks)\s+(?:with(?:out)?|when|on)\b"
-           r"|\bwith\s+and\s+without\b)")
+           r"|\bwith\s+and\s+without\b|\beven\s+after\b)")
 _AFTER = (r"(?:\b(?:didn't|did\s+not|doesn't|does\s+not|don't|do\s+not)\s+(?:help|change|fix|work"
           r"|solve|make\s+a\s+difference)"
           r"|\bno\s+(?:luck|difference|effect|improvement|change)\b|\bmade\s+no\s+difference|\bnothing\s+changed"
@@ -90,7 +91,7 @@ _AFTER = (r"(?:\b(?:didn't|did\s+not|doesn't|does\s+not|don't|do\s+not)\s+(?:hel
           r"|\b(?:gives?|got|get|getting|see|shows?|produces?|had|has|have)\s+the\s+same\s+"
           r"(?:error|result|problem|issue|crash|oom|output|behaviou?r)"
           r"|[,;:(]\s*(?:the\s+)?same\s+(?:error|result|problem|issue|crash|oom|output|behaviou?r)"
-          r"|\bbehaves\s+the\s+same|\bto\s+no\s+avail"
+          r"|\bbehaves\s+the\s+same|\bto\s+no\s+avail|\b(?:error|problem|issue|crash)\s+(?:remains|persists)"
           r"|\bstill\s+(?:fails|failing|failed|happens|get|gets|getting|occurs|crash\w*|the\s+same|garbled|garbage"
           r"|appears|broken|hangs|errors?|repeats|produces|returns|oom|ooms))")
 _CUE = re.compile(f"(?P<before>{_BEFORE})|(?P<after>{_AFTER})", re.MULTILINE)
@@ -98,6 +99,7 @@ _NEGATED = re.compile(r"\b(?:haven't|have\s+not|hasn't|not\s+yet|never|didn't|di
                       r"|\bnot\s+tried\b")
 _ENDS = (". ", "! ", "? ", "; ", ".\t", ";\t")  # each two characters long
 _TRIED_HINTS = ("tried", "same", "also ", "help", "luck", "difference", "nothing changed", "without", "still",
+                "even after", "remains", "persists",
                 "avail", "no effect", "no improvement", "no change", "don't", "doesn't", "didn't", "did not",
                 "does not", "do not")
 
@@ -113,14 +115,24 @@ _LIB_NAMES = _names_pattern({*LIBRARY_ALIASES, *_COMPONENTS})
 _LIB = r"(?<![\w./-])(?:" + _LIB_NAMES + r")(?![\w-]|\.\w)"
 _VERSION = r"v?(?P<v>\d+(?:\.\d+)+[\w.+-]*|\d+)"
 _LIB_ACTION = re.compile(
-    r"(?P<verb>upgrad\w*|updat\w*|downgrad\w*|re-?install\w*|rebuil[dt]\w*|re-?compil\w*|uninstall\w*|remov\w*"
+    r"(?<![\w-])(?P<verb>upgrad\w*|updat\w*|downgrad\w*|re-?install\w*|rebuil[dt]\w*|re-?compil\w*|uninstall\w*|remov\w*"
+    r"|download\w*|install\w*\s+(?:the\s+)?(?:newest|latest|newer|most\s+recent)(?:\s+version\s+of)?"
     r"|pip3?\s+install\s+(?:-u|--upgrade)|pip3?\s+uninstall(?:\s+-y)?)\s+(?:the\s+|my\s+|to\s+)?"
     r"(?P<names>" + _LIB + r"(?:\s*(?:,|and|&|/)\s*" + _LIB + r")*)"
     r"(?:\s+(?:from\s+v?\S+\s+)?(?:to|->|→)\s+" + _VERSION + r")?")
 _ONE_LIB = re.compile(_LIB)
-_DOWNLOAD = re.compile(r"(?<![/.\w-])(?:re-?download\w*|download(?:ed|ing)?\b)")
+_DOWNLOAD = re.compile(r"(?<![/.\w-])(?:re-?download\w*|download\w*\s+(?:the\s+|a\s+|my\s+|it\s+)?(?:[\w.-]+\s+){0,3}?"
+                       r"(?:model|weights|checkpoint|files?|safetensors)\b|(?:manual|another)\s+download"
+                       r"|download\s+(?:route|again))")
+#: "also tried Qwen2.5-14B": another model (a name with a size).
+_OTHER_MODEL = re.compile(r"\btried\s+(?:the\s+|a\s+|with\s+)?(?:[\w.-]+/)?[a-z][\w.-]*?\d+(?:\.\d+)?[bm](?![\w])")
+#: A command line in the sentence: its flags are the run's settings, not tries.
+_COMMAND = re.compile(r"(?:^|[\s`(])(?:python3?|torchrun|accelerate\s+launch|deepspeed|vllm\s+serve|lm_eval"
+                      r"|llamafactory-cli|\./\S+|llama-\w+)\s")
+_QUESTION = re.compile(r"^\s*(?:how|why|what|is|are|can|could|should|do|does|shall|would)\b[^\n]*\?\s*$")
 _CODE_EDIT = re.compile(r"\b(?:edit\w*|comment\w*\s+out|patch\w*|modif\w*|chang\w*|hack\w*)\b[^\n]{0,160}?"
                         r"(?P<file>[\w-]+\.py)\b")
+_ASSIGNED = re.compile(r"=\s*[\w.]*$")
 _LEFT_OF, _LEFT_OF_STOP = r"[\w-]", r"[a-z0-9-]"  # stop strings may follow "_" (custom_stopping_strings)
 _QUANTIZED = re.compile(r"\b(?:switch\w*\s+to|us(?:e|ed|ing)|tried|load\w*)\s+(?:the\s+|a\s+)?quantized\s+"
                         r"(?:version|model|weights|checkpoint)|\bquantiz(?:ed|ing)\s+the\s+model")
@@ -139,7 +151,7 @@ _SETTING = re.compile(r"(?<![\w.\-/$])(?:\w+\.)*(?P<name>[a-z]\w*_\w*|[a-z]\w*(?
 #: "setting num_ctx to 8192", "lowering the learning rate to 1e-5", "reducing max_seq_length to 1024".
 _SET_TO = re.compile(r"\b(?:set\w*|chang\w*|lower\w*|reduc\w*|decreas\w*|increas\w*|rais\w*|bump\w*)\s+"
                      r"(?:the\s+)?`?(?P<name>[a-z]\w*_\w*|learning\s+rate|lora\s+rank|batch\s+size|temperature)`?"
-                     r"\s+(?:to|=)\s+(?P<value>[\w.+-]+)")
+                     r"(?:\s+from\s+[\w.+-]+)?\s+(?:to|=)\s+(?P<value>[\w.+-]+)")
 _SHORT_FLAG = re.compile(r"(?:^|(?<=\s))-(?P<name>[a-z]{1,5})[ \t]+(?P<value>\d[\w.]*)")
 _WITHOUT = re.compile(r"\bwithout\s+(?:the\s+|any\s+)?`?(?:--)?(?P<name>[a-z]\w*_\w*|[a-z][\w]*(?:-[a-z]+)+)`?")
 _LOWERING = re.compile(r"\b(?:lower\w*|reduc\w*|decreas\w*|smaller)\b")
@@ -167,21 +179,23 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
     for m in _LIB_ACTION.finditer(part):
         verb = m["verb"]
         action = (UPGRADE if verb.startswith(("upgrad", "updat")) or verb.startswith("pip") and "uninstall" not in verb
+                  or verb.startswith("install")
                   else DOWNGRADE if verb.startswith("downgrad")
                   else UNINSTALL if verb.startswith(("uninstall", "remov")) or "uninstall" in verb else INSTALL)
         for lib in _ONE_LIB.finditer(m["names"]):
             name = re.sub(r"\s+", " ", lib.group(0))
             target = _COMPONENTS.get(name) or normalise_library_name(name)
             out.append(TriedFix(action=action, target=target, value=m["v"], raw=raw))
-    if _DOWNLOAD.search(part):
+    if _DOWNLOAD.search(part) or _OTHER_MODEL.search(part):
         out.append(TriedFix(action=OTHER_MODEL, target="checkpoint", raw=raw))
+    command = bool(_COMMAND.search(part))
     for m in _CODE_EDIT.finditer(part):
         out.append(TriedFix(action=CHANGE_CODE, target=m["file"], raw=raw))
     if _QUANTIZED.search(part):
         out.append(TriedFix(action=REDUCE_MEMORY, target="quantization", raw=raw))
     elif _OFFLOAD.search(part) and "offload" not in part[:3]:
         out.append(TriedFix(action=REDUCE_MEMORY, target="offload", raw=raw))
-    for m in _FLAG.finditer(part):
+    for m in _FLAG.finditer(part) if not command else ():
         if pip >= 0 and m.start() > pip:
             continue  # pip's own options
         value = m["value"]
@@ -189,10 +203,11 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
         if fix:
             out.append(fix)
     for rx in (_SETTING, _SET_TO, _SHORT_FLAG):
-        for m in rx.finditer(part):
+        for m in rx.finditer(part) if not (command and rx is not _SET_TO) else ():
             name = m["name"].replace(" ", "_")
-            if rx is _SETTING and "_" not in name and not canonical_parameter(name) and name not in _PROSE_NAMES:
-                continue  # bits=4, history=...: only settings that look like parameters
+            if rx is _SETTING and ("_" not in name and not canonical_parameter(name) and name not in _PROSE_NAMES
+                                   or name.endswith("_version")):
+                continue  # bits=4, history=..., transformers_version: only settings that look like parameters
             if rx is _SHORT_FLAG and pip >= 0 and m.start() > pip:
                 continue
             fix = _parameter_fix(name, m["value"], raw)
@@ -205,7 +220,8 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
         if fix and fix.target != "success":
             out.append(fix)
     for m in _TOKENS.finditer(part):
-        out.append(TriedFix(action=FIX_TOKENS, target=m.lastgroup or "", raw=raw))
+        if not _ASSIGNED.search(part, max(0, m.start() - 30), m.start()):  # pad_token = tokenizer.eos_token
+            out.append(TriedFix(action=FIX_TOKENS, target=m.lastgroup or "", raw=raw))
     for m in _PROSE_PARAM.finditer(part):
         out.append(_parameter_fix(m.lastgroup or "", None, raw) or TriedFix(action=SET_PARAMETER,
                                                                             target=m.lastgroup or "", raw=raw))
@@ -243,11 +259,16 @@ def extract_tried(text: str, low: str | None = None) -> list[TriedFix]:
     out: list[TriedFix] = []
     seen: set[tuple[str, str]] = set()
     for start, sentence in _sentences(low):
-        if "tried" in sentence and _NEGATED.search(sentence):
-            continue
+        if "tried" in sentence and _NEGATED.search(sentence) or "?" in sentence and _QUESTION.match(sentence):
+            continue  # "I haven't tried anything yet", "How can I train in fp16 and still get normal losses?"
         raw = text[start:start + len(sentence)].strip()
         for m in _CUE.finditer(sentence):
-            part = sentence[m.start():] if m["before"] else sentence[:m.start()]
+            if m["before"]:
+                part = sentence[m.start():]
+                if sentence.count("(", 0, m.start()) > sentence.count(")", 0, m.start()) and ")" in part:
+                    part = part[:part.index(")")]  # "(also tried the 1.5B) with --enable-reasoning"
+            else:
+                part = sentence[:m.start()]
             for fix in _fixes_in(part, raw):
                 if fix.key not in seen:
                     seen.add(fix.key)
@@ -264,15 +285,17 @@ _NOT_USING = re.compile(
     r"enabling)\s+(?:any\s+|the\s+|a\s+)?(?P<names>" + _RULED_ONE + r"(?:\s*(?:,|or|and|nor)\s*(?:any\s+)?"
     + _RULED_ONE + r")*)")
 _RULED = re.compile(_RULED_ONE)
+#: "(no vLLM and no flash-attention)", "no quantization": "no" right before a known name.
+_NO_NAME = re.compile(r"(?<![\w'])no\s+(?P<names>" + _RULED_ONE + r"(?:\s*(?:,|or|and|nor)\s*(?:no\s+)?"
+                      + _RULED_ONE + r")*)")
 
 
 def extract_not_using(text: str, low: str | None = None) -> list[str]:
     """Libraries (PyPI names) and features (lower case) the report says are not in play."""
     low = lower_same_length(text) if low is None else low
-    if "not" not in low and "n't" not in low and "never" not in low:
-        return []
     out: list[str] = []
-    for m in match_at_triggers(low, ("not ", "n't ", "never ", "no longer "), _NOT_USING):
+    for m in [*match_at_triggers(low, ("not ", "n't ", "never ", "no longer "), _NOT_USING),
+              *match_at_triggers(low, ("no ",), _NO_NAME)]:
         for n in _RULED.finditer(m["names"]):
             name = re.sub(r"\s+", " ", n.group(0))
             key = _FEATURES.get(name) or normalise_library_name(name)

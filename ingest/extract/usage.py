@@ -97,7 +97,7 @@ _VALUE = r"""(?P<q>["'`]?)(?P<value>[A-Za-z0-9][\w.:+/-]*?)(?P=q)(?=[\s,;)}\]`"'
 _ARG = re.compile(
     r"(?:(?<![\w-])--(?P<flag>" + _LONG_NAMES + r")(?![\w-])(?:\s*=\s*|[ \t]+(?!-))?"
     r"|(?<![\w-])-(?P<short>tp|pp|dp|np)(?:\s*=\s*|[ \t]+)(?=\d)"
-    r"|(?<![\w.\-/$])(?P<key>" + _LONG_NAMES + r")[\"'`\]]*(?:[ \t]*[=:][ \t]*|[ \t]+(?=\d))"
+    r"|(?<![\w.\-/$])(?P<key>" + _LONG_NAMES + r")[\"'`\]]*(?:[ \t]*[=:][ \t]*|[ \t]+(?:at[ \t]+)?(?=\d))"
     r")(?:" + _VALUE + r")?")
 _ARG_TRIGGERS = minimal_triggers(["--", "-tp", "-pp", "-dp", "-np", *(n[:4] for n in PARAMETERS if n != "np"),
                                   *(a[:4] for a in ALIASES if len(a) > 2)])
@@ -179,7 +179,7 @@ _WORD_COUNT = re.compile(r"(?<![\w.])(?P<n>a single|single|one|two|dual|three|fo
 _COUNT_TRIGGERS = minimal_triggers(["a single", "single", "one", "two", "dual", "three", "four", "five", "six",
                                     "seven", "eight", "sixteen"])
 #: "more than one GPU", "at least 2 GPUs", "80GB per GPU": not the run's count.
-_NOT_A_COUNT = re.compile(r"(?:than|least|most|to|per|each|every|of)\s+$")
+_NOT_A_COUNT = re.compile(r"(?:than|least|most|to|per|each|every|of|vs\.?|versus)(?:\s+on)?\s+$")
 _VISIBLE = re.compile(r"cuda_visible_devices['\"\]]*\s*[=:]\s*['\"]?(?P<ids>\d+(?:\s*,\s*\d+)*)")
 
 
@@ -236,16 +236,20 @@ _DEVICE = re.compile(
     r"|(?<![\w-])(?:on|using|with|via|in|\()\s+(?:the\s+|a\s+|my\s+)?(?P<cpu>cpu)s?(?:\s+only)?(?![\w/-])"
     r"|\((?P<cpu2>cpu)\)|(?<![\w-])(?P<cpu3>cpu)[- ]only"
     r"|_cpu_?\"? not implemented for (?P<cpu4>)"
+    r"|(?<![\w-])(?:without\s+(?:a\s+|any\s+)?(?P<cpu5>gpu)s?|no\s+(?P<cpu7>gpu)s?(?=\s*(?:[),.;]|available|present"
+    r"|\Z)))(?![\w-])"
+    r"|(?<![\w-])(?:-ngl|--n-gpu-layers|n_gpu_layers|num_gpu)\s*[= ]\s*(?P<cpu6>0)(?![\w.])"
     r"|(?<![\w-])on\s+(?:my\s+|an?\s+)?(?:apple\s+)?(?P<mac>m[1-4])(?:\s+(?:pro|max|ultra))?\s+(?:mac|macbook)"
     r"|(?<![\w.])(?P<metal>metal)(?![\w])"
     r"|(?<![\w.])(?P<rocm>rocm|hip)(?![\w])"
     r"|(?<![\w.])(?P<xpu>intel\s+arc|ipex(?:-llm)?)(?![\w])")
 _DEVICE_TRIGGERS = minimal_triggers(("device", "--device", "torch.device(", ".to(", ".cuda()", ".npu()", ".xpu()",
                                      "on ", "using ", "with ", "via ", "in ", "(", "cpu", "_cpu", "metal", "rocm",
-                                     "hip", "intel", "ipex"))
+                                     "hip", "intel", "ipex", "without", "no ", "-ngl", "--n-gpu", "n_gpu",
+                                     "num_gpu"))
 _NPU = re.compile(r"(?<![a-z])npu(?::\d|s?\b)|torch_npu")
 #: CUDA evidence: device strings, CUDA errors, the visible-devices variable, an NVIDIA GPU in prose.
-_CUDA = re.compile(r"cuda:\d|cuda out of memory|cuda error|cuda arch|torch\.cuda\.\w+error|cuda_visible_devices"
+_CUDA = re.compile(r"cuda:\d(?![\d.])|cuda out of memory|cuda error|cuda arch|torch\.cuda\.\w+error|cuda_visible_devices"
                    r"['\"\]]*\s*[=:]\s*['\"]?\d|nvidia\s+gpu")
 
 
@@ -257,7 +261,7 @@ def _device_of(m: re.Match[str]) -> str | None:
         return "cuda"
     if g["to"] or g["call"]:
         return g["to"] or g["call"]
-    if g["cpu"] or g["cpu2"] or g["cpu3"] or g["cpu4"] is not None:
+    if g["cpu"] or g["cpu2"] or g["cpu3"] or g["cpu4"] is not None or g["cpu5"] or g["cpu6"] or g["cpu7"]:
         return "cpu"
     if g["mac"] or g["metal"]:
         return "mps"
@@ -306,7 +310,11 @@ _INSTRUCT_MARK = re.compile(r"(?:^|[-_.:/ ])(?:instruct|chat|it|sft|rlhf|dpo)(?=
 _BASE_MARK = re.compile(r"(?:^|[-_.:/ ])base(?=$|[-_.: ])", re.IGNORECASE)
 #: "base model" / "chat model" next to a model name (within a few characters, parentheses allowed).
 _PROSE_VARIANT = re.compile(r"(?<![\w-])(?:(?P<base>base|pretrained|foundation)|(?P<chat>chat|instruct|instruction"
-                            r"[- ]tuned))\s+(?:model|version|variant|checkpoint)s?(?![\w-])")
+                            r"[- ]tuned))(?P<sep>\s+|-)(?:model|version|variant|checkpoint)s?(?![\w-])")
+#: "Meta-Llama-3-8B (base, ...)", "Qwen2-7B (chat)": a bare variant word in parentheses right after a model name.
+_PAREN_VARIANT = re.compile(r"\(\s*(?:the\s+|a\s+)?(?:(?P<base>base)|(?P<chat>chat|instruct))\b")
+#: A sentence about someone else's setup: its models are not the reporter's.
+_OTHERS = re.compile(r"(?:another|other)\s+(?:user|person|people|users)|someone\s+else|\bothers\b")
 _VARIANT_TRIGGERS = ("base", "pretrained", "foundation", "chat", "instruct")
 _SIZE_VARIANT = re.compile(r"(?<![\w.])\d+(?:\.\d+)?b\s+(?P<v>chat|instruct)(?![\w-])")
 #: A chat/instruct marker after a dash, in a token with a digit (a file or folder name of a model).
@@ -325,12 +333,17 @@ def extract_model_variant(text: str, models: Sequence[str], low: str | None = No
     """
     low = lower_same_length(text) if low is None else low
     for m in match_at_triggers(low, _VARIANT_TRIGGERS, _PROSE_VARIANT):
-        if m["base"] and not _near_model(low, m, models):
-            continue
+        if m["base"] and m["sep"] != "-" and not _near_model(low, m, models):
+            continue  # "not found in the base model" (an adapter's base), unless next to a model name
         return "base" if m["base"] else "instruct"
+    for m in _PAREN_VARIANT.finditer(low) if "(" in low else ():
+        if any(low.rfind(n.lower(), 0, m.start()) >= m.start() - len(n) - 2 for n in models):
+            return "base" if m["base"] else "instruct"
     for name in models:
         i = low.find(name.lower())
         if i > 0 and _NOT_BEFORE.search(low, max(0, i - 20), i):
+            continue
+        if _OTHERS.search(low, _sentence_start(low, i), i):
             continue
         tail = name.rsplit("/", 1)[-1]
         if _INSTRUCT_MARK.search(tail):
@@ -342,9 +355,13 @@ def extract_model_variant(text: str, models: Sequence[str], low: str | None = No
         return "instruct"
     for m in _DASHED_INSTRUCT.finditer(low):
         start = max(low.rfind(c, 0, m.start()) for c in " \t\n/'\"`(") + 1
-        if _MODELISH.search(low, start, m.start()):
+        if _MODELISH.search(low, start, m.start()) and not _OTHERS.search(low, _sentence_start(low, start), start):
             return "instruct"  # Meta-Llama-3-70B-Instruct.IQ2_XS.gguf, CodeQwen1.5-Chat-stream.py: not model names
     return None
+
+
+def _sentence_start(low: str, i: int) -> int:
+    return max(low.rfind("\n", 0, i), low.rfind(". ", 0, i), low.rfind("; ", 0, i)) + 1
 
 
 def _near_model(low: str, m: re.Match[str], models: Sequence[str]) -> bool:
