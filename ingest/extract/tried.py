@@ -97,7 +97,7 @@ _AFTER = (r"(?:\b(?:didn't|did\s+not|doesn't|does\s+not|don't|do\s+not)\s+(?:hel
 _CUE = re.compile(f"(?P<before>{_BEFORE})|(?P<after>{_AFTER})", re.MULTILINE)
 _NEGATED = re.compile(r"\b(?:haven't|have\s+not|hasn't|not\s+yet|never|didn't|did\s+not)\s+(?:yet\s+)?tried\b"
                       r"|\bnot\s+tried\b")
-_ENDS = (". ", "! ", "? ", "; ", ".\t", ";\t")  # each two characters long
+_ENDS = (". ", "! ", "? ", ".\t")  # each two characters long
 _TRIED_HINTS = ("tried", "same", "also ", "help", "luck", "difference", "nothing changed", "without", "still",
                 "even after", "remains", "persists",
                 "avail", "no effect", "no improvement", "no change", "don't", "doesn't", "didn't", "did not",
@@ -246,6 +246,15 @@ def _sentence_around(low: str, p: int) -> tuple[int, int]:
     return start, end
 
 
+def _clause_before(sentence: str, cue: int) -> str:
+    """What a cue after the fix looks back on: its own ``;``-clause, or the clause before when the cue opens one
+    ("upgraded deepspeed and torch; nothing changed")."""
+    k = sentence.rfind(";", 0, cue)
+    if k >= 0 and not sentence[k + 1:cue].strip():
+        return sentence[sentence.rfind(";", 0, k) + 1:k]
+    return sentence[k + 1:cue]
+
+
 def _sentences(low: str):
     """(start, sentence) for each sentence that holds a hint of a tried fix, in order."""
     spans = sorted({_sentence_around(low, p) for p in trigger_positions(low, _TRIED_HINTS)})
@@ -268,7 +277,7 @@ def extract_tried(text: str, low: str | None = None) -> list[TriedFix]:
                 if sentence.count("(", 0, m.start()) > sentence.count(")", 0, m.start()) and ")" in part:
                     part = part[:part.index(")")]  # "(also tried the 1.5B) with --enable-reasoning"
             else:
-                part = sentence[:m.start()]
+                part = _clause_before(sentence, m.start())
             for fix in _fixes_in(part, raw):
                 if fix.key not in seen:
                     seen.add(fix.key)

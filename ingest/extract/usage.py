@@ -112,8 +112,8 @@ _BOOL = {"true": "true", "false": "false", "1": "true", "0": "false"}
 
 def _clean_value(param: str, value: str | None) -> str | None:
     """The value as written, in lower case; None when it is not a value of this parameter."""
-    if param in SWITCHES:
-        return "true" if value is None else _BOOL.get(value.casefold())
+    if param in SWITCHES:  # a word after a switch ("--enforce-eager on 4x A100") is not its value
+        return "true" if value is None else _BOOL.get(value.casefold(), "true")
     if value is None:
         return None
     v = value.casefold().rstrip(".:")
@@ -167,7 +167,7 @@ _COUNT_WORDS = {"one": 1, "single": 1, "a single": 1, "two": 2, "dual": 2, "thre
                 "six": 6, "seven": 7, "eight": 8, "sixteen": 16}
 _GPU_MODEL = (r"(?:[ahlbvtp]\d{2,3}[a-z]?\d?|gh200|gb200|l40s?|l4|mi\d{3}[a-z]?|\d{4}(?:\s?ti)?|m40|k80|a6000"
               r"|910[a-c]?)(?:s(?![\w]))?")
-_COUNT_TAIL = (r"(?:\s*[x×*]\s*|\s*-\s*|\s+)"
+_COUNT_TAIL = (r"(?:\s*[x×*]\s*|\s*-\s*|\s+)(?:\d{1,3}\s?gb?\s+)?"
                r"(?:(?:nvidia|amd|geforce|tesla|rtx|gtx|quadro|instinct|ascend)[\s-]+)*"
                r"(?:(?:gpus?|cards?|npus?|gpu\s+node)(?![\w-])|" + _GPU_MODEL + r"(?![\w-]))")
 #: On lower-cased text: "2x A100", "8 GPUs", "8-card RTX 3090" (the character before the number is checked apart,
