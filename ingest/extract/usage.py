@@ -148,12 +148,11 @@ def extract_launch(text: str, low: str | None = None) -> dict[str, str]:
         cleaned = _clean_value(param, value)
         if cleaned is not None:
             found.append((m.start(), param, cleaned))
-    for m in _PROSE_TP.finditer(text) if "tp" in low else ():
+    for m in match_at_triggers(text, ("TP", "tp="), _PROSE_TP):
         if not m.start() or not (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
             found.append((m.start(), "tensor_parallel_size", m["value"]))
-    if "parallel" in low:
-        for m in _PROSE_PARALLEL.finditer(low):
-            found.append((m.start(), f"{m['kind']}_parallel_size", m["value"]))
+    for m in match_at_triggers(low, ("tensor", "pipeline"), _PROSE_PARALLEL):
+        found.append((m.start(), f"{m['kind']}_parallel_size", m["value"]))
     found.sort()
     out: dict[str, str] = {}
     for _, param, value in found:
@@ -174,6 +173,7 @@ _COUNT_TAIL = (r"(?:\s*[x×*]\s*|\s*-\s*|\s+)(?:\d{1,3}\s?gb?\s+)?"
 #: so that the scan can skip to the digits).
 _DIGIT_COUNT = re.compile(r"(?P<n>\d{1,2})(?![\d.])" + _COUNT_TAIL)
 #: "two GPUs", "a single A100", tried where the word starts.
+_GPU_WORDS = re.compile(r"gpu|card|npu|" + _GPU_MODEL)
 _WORD_COUNT = re.compile(r"(?<![\w.])(?P<n>a single|single|one|two|dual|three|four|five|six|seven|eight|sixteen)"
                          + _COUNT_TAIL)
 _COUNT_TRIGGERS = minimal_triggers(["a single", "single", "one", "two", "dual", "three", "four", "five", "six",
@@ -213,7 +213,7 @@ def extract_gpu_count(text: str, launch: dict[str, str], low: str | None = None)
         m = _VISIBLE.search(low)
         if m:
             count = len(m["ids"].split(","))
-    matches = [m for m in _DIGIT_COUNT.finditer(low) if not m.start() or not (low[m.start() - 1].isalnum()
+    matches = [m for m in (_DIGIT_COUNT.finditer(low) if _GPU_WORDS.search(low) else ()) if not m.start() or not (low[m.start() - 1].isalnum()
                                                                              or low[m.start() - 1] in "_.")]
     matches += match_at_triggers(low, _COUNT_TRIGGERS, _WORD_COUNT)
     prose = [n for n in (_COUNT_WORDS.get(m["n"]) or _count(m["n"]) for m in matches
@@ -244,9 +244,13 @@ _DEVICE = re.compile(
     r"|(?<![\w.])(?P<rocm>rocm|hip)(?![\w])"
     r"|(?<![\w.])(?P<xpu>intel\s+arc|ipex(?:-llm)?)(?![\w])")
 _DEVICE_TRIGGERS = minimal_triggers(("device", "--device", "torch.device(", ".to(", ".cuda()", ".npu()", ".xpu()",
-                                     "on ", "using ", "with ", "via ", "in ", "(", "cpu", "_cpu", "metal", "rocm",
-                                     "hip", "intel", "ipex", "without", "no ", "-ngl", "--n-gpu", "n_gpu",
-                                     "num_gpu"))
+                                     "cpu", "_cpu", "metal", "rocm", "hip", "intel", "ipex", "-ngl", "--n-gpu",
+                                     "n_gpu", "num_gpu"))
+#: Where the statement starts before the word that says it ("on CPU", "without a GPU", "on my M2 Mac"), tried
+#: only when that word is in the text.
+_CPU_TRIGGERS = ("on ", "using ", "with ", "via ", "in ", "(")
+_GPU_TRIGGERS = ("without", "no ")
+_MAC_TRIGGERS = ("on ",)
 _NPU = re.compile(r"(?<![a-z])npu(?::\d|s?\b)|torch_npu")
 #: CUDA evidence: device strings, CUDA errors, the visible-devices variable, an NVIDIA GPU in prose.
 _CUDA = re.compile(r"cuda:\d(?![\d.])|cuda out of memory|cuda error|cuda arch|torch\.cuda\.\w+error|cuda_visible_devices"
@@ -290,7 +294,9 @@ def extract_device(text: str, gpus: Sequence[str] = (), low: str | None = None) 
     True
     """
     low = lower_same_length(text) if low is None else low
-    for m in match_at_triggers(low, _DEVICE_TRIGGERS, _DEVICE):
+    triggers = (*_DEVICE_TRIGGERS, *(_CPU_TRIGGERS if "cpu" in low else ()),
+                *(_GPU_TRIGGERS if "gpu" in low else ()), *(_MAC_TRIGGERS if "mac" in low else ()))
+    for m in match_at_triggers(low, minimal_triggers(triggers), _DEVICE):
         dev = _device_of(m)
         if dev:
             return dev
