@@ -178,8 +178,8 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
     pip = part.find("pip")
     for m in _LIB_ACTION.finditer(part):
         verb = m["verb"]
-        action = (UPGRADE if verb.startswith(("upgrad", "updat")) or verb.startswith("pip") and "uninstall" not in verb
-                  or verb.startswith("install")
+        action = (UPGRADE if verb.startswith(("upgrad", "updat", "install"))
+                  or (verb.startswith("pip") and "uninstall" not in verb)
                   else DOWNGRADE if verb.startswith("downgrad")
                   else UNINSTALL if verb.startswith(("uninstall", "remov")) or "uninstall" in verb else INSTALL)
         for lib in _ONE_LIB.finditer(m["names"]):
@@ -205,7 +205,7 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
     for rx in (_SETTING, _SET_TO, _SHORT_FLAG):
         for m in rx.finditer(part) if not (command and rx is not _SET_TO) else ():
             name = m["name"].replace(" ", "_")
-            if rx is _SETTING and ("_" not in name and not canonical_parameter(name) and name not in _PROSE_NAMES
+            if rx is _SETTING and (("_" not in name and not canonical_parameter(name) and name not in _PROSE_NAMES)
                                    or name.endswith("_version")):
                 continue  # bits=4, history=..., transformers_version: only settings that look like parameters
             if rx is _SHORT_FLAG and pip >= 0 and m.start() > pip:
@@ -268,7 +268,7 @@ def extract_tried(text: str, low: str | None = None) -> list[TriedFix]:
     out: list[TriedFix] = []
     seen: set[tuple[str, str]] = set()
     for start, sentence in _sentences(low):
-        if "tried" in sentence and _NEGATED.search(sentence) or "?" in sentence and _QUESTION.match(sentence):
+        if ("tried" in sentence and _NEGATED.search(sentence)) or ("?" in sentence and _QUESTION.match(sentence)):
             continue  # "I haven't tried anything yet", "How can I train in fp16 and still get normal losses?"
         raw = text[start:start + len(sentence)].strip()
         for m in _CUE.finditer(sentence):

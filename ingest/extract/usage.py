@@ -213,15 +213,15 @@ def extract_gpu_count(text: str, launch: dict[str, str], low: str | None = None)
         m = _VISIBLE.search(low)
         if m:
             count = len(m["ids"].split(","))
-    matches = [m for m in (_DIGIT_COUNT.finditer(low) if _GPU_WORDS.search(low) else ()) if not m.start() or not (low[m.start() - 1].isalnum()
-                                                                             or low[m.start() - 1] in "_.")]
+    digits = _DIGIT_COUNT.finditer(low) if _GPU_WORDS.search(low) else ()
+    matches = [m for m in digits if not m.start() or not (low[m.start() - 1].isalnum() or low[m.start() - 1] in "_.")]
     matches += match_at_triggers(low, _COUNT_TRIGGERS, _WORD_COUNT)
     prose = [n for n in (_COUNT_WORDS.get(m["n"]) or _count(m["n"]) for m in matches
                          if not _NOT_A_COUNT.search(low, max(0, m.start() - 14), m.start())) if n]
     if count is None:
         return max(prose) if prose else None
     if prose and nodes == 1:
-        return min(count, min(prose))
+        return min(count, *prose)
     return count
 
 
@@ -253,8 +253,8 @@ _GPU_TRIGGERS = ("without", "no ")
 _MAC_TRIGGERS = ("on ",)
 _NPU = re.compile(r"(?<![a-z])npu(?::\d|s?\b)|torch_npu")
 #: CUDA evidence: device strings, CUDA errors, the visible-devices variable, an NVIDIA GPU in prose.
-_CUDA = re.compile(r"cuda:\d(?![\d.])|cuda out of memory|cuda error|cuda arch|torch\.cuda\.\w+error|cuda_visible_devices"
-                   r"['\"\]]*\s*[=:]\s*['\"]?\d|nvidia\s+gpu")
+_CUDA = re.compile(r"cuda:\d(?![\d.])|cuda out of memory|cuda error|cuda arch|torch\.cuda\.\w+error"
+                   r"|cuda_visible_devices['\"\]]*\s*[=:]\s*['\"]?\d|nvidia\s+gpu")
 
 
 def _device_of(m: re.Match[str]) -> str | None:
@@ -304,9 +304,8 @@ def extract_device(text: str, gpus: Sequence[str] = (), low: str | None = None) 
         return "npu"
     if gpus:
         return _device_of_gpu(gpus[0])
-    if "cuda" in low or "nvidia" in low:
-        if _CUDA.search(low):
-            return "cuda"
+    if ("cuda" in low or "nvidia" in low) and _CUDA.search(low):
+        return "cuda"
     return None
 
 
