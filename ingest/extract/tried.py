@@ -98,6 +98,8 @@ _CUE = re.compile(f"(?P<before>{_BEFORE})|(?P<after>{_AFTER})", re.MULTILINE)
 _NEGATED = re.compile(r"\b(?:haven't|have\s+not|hasn't|not\s+yet|never|didn't|did\s+not)\s+(?:yet\s+)?tried\b"
                       r"|\bnot\s+tried\b")
 _ENDS = (". ", "! ", "? ", ".\t")  # each two characters long
+#: How far a sentence reaches either side of the word that hints at a tried fix (keeps long texts linear).
+REACH = 400
 _TRIED_HINTS = ("tried", "same", "also ", "help", "luck", "difference", "nothing changed", "without", "still",
                 "even after", "remains", "persists",
                 "avail", "no effect", "no improvement", "no change", "don't", "doesn't", "didn't", "did not",
@@ -231,34 +233,41 @@ def _fixes_in(part: str, raw: str) -> list[TriedFix]:
 
 
 def _sentence_around(low: str, p: int) -> tuple[int, int]:
-    """The sentence (or line) that holds offset ``p``; one that ends with ":" takes the code lines after it."""
-    start = max([low.rfind("\n", 0, p) + 1, *(k + 2 for k in (low.rfind(e, 0, p) for e in _ENDS) if k >= 0)])
-    ends = [e for e in (low.find("\n", p), *((k + 1 if k >= 0 else -1) for k in (low.find(e, p) for e in _ENDS)))
-            if e >= 0]
-    end = min(ends) if ends else len(low)
+    """The sentence (or line) that holds offset ``p``, at most :data:`REACH` characters either side; one that ends
+    with ":" takes the code lines after it."""
+    lo, hi = max(0, p - REACH), min(len(low), p + REACH)
+    start = max([low.rfind("\n", lo, p) + 1, lo, *(k + 2 for k in (low.rfind(e, lo, p) for e in _ENDS) if k >= 0)])
+    ends = [e for e in (low.find("\n", p, hi), *((k + 1 if k >= 0 else -1) for k in (low.find(e, p, hi)
+                                                                                    for e in _ENDS))) if e >= 0]
+    end = min(ends) if ends else hi
     if low[start:end].rstrip().endswith(":"):
         for _ in range(7):
-            nxt = low.find("\n", end + 1)
-            line = low[end + 1:nxt if nxt >= 0 else len(low)]
+            stop = min(len(low), end + 1 + REACH)
+            nxt = low.find("\n", end + 1, stop)
+            line = low[end + 1:nxt if nxt >= 0 else stop]
             if "=" not in line:
                 break
-            end = nxt if nxt >= 0 else len(low)
+            end = nxt if nxt >= 0 else stop
     return start, end
 
 
-def _clause_before(sentence: str, cue: int) -> str:
+def _clause_before(sentence: str, cue: int) -> tuple[int, int]:
     """What a cue after the fix looks back on: its own ``;``-clause, or the clause before when the cue opens one
     ("upgraded deepspeed and torch; nothing changed")."""
     k = sentence.rfind(";", 0, cue)
     if k >= 0 and not sentence[k + 1:cue].strip():
-        return sentence[sentence.rfind(";", 0, k) + 1:k]
-    return sentence[k + 1:cue]
+        return sentence.rfind(";", 0, k) + 1, k
+    return k + 1, cue
 
 
 def _sentences(low: str):
     """(start, sentence) for each sentence that holds a hint of a tried fix, in order."""
-    spans = sorted({_sentence_around(low, p) for p in trigger_positions(low, _TRIED_HINTS)})
-    for start, end in spans:
+    last_end = -1
+    for p in trigger_positions(low, _TRIED_HINTS):
+        if p < last_end:
+            continue  # a hint in the sentence just read
+        start, end = _sentence_around(low, p)
+        last_end = end
         yield start, low[start:end]
 
 
@@ -271,17 +280,32 @@ def extract_tried(text: str, low: str | None = None) -> list[TriedFix]:
         if ("tried" in sentence and _NEGATED.search(sentence)) or ("?" in sentence and _QUESTION.match(sentence)):
             continue  # "I haven't tried anything yet", "How can I train in fp16 and still get normal losses?"
         raw = text[start:start + len(sentence)].strip()
+        spans: list[tuple[int, int]] = []
         for m in _CUE.finditer(sentence):
             if m["before"]:
-                part = sentence[m.start():]
-                if sentence.count("(", 0, m.start()) > sentence.count(")", 0, m.start()) and ")" in part:
-                    part = part[:part.index(")")]  # "(also tried the 1.5B) with --enable-reasoning"
+                end = len(sentence)
+                opened = sentence.count("(", 0, m.start()) > sentence.count(")", 0, m.start())
+                if opened and ")" in sentence[m.start():]:
+                    end = sentence.index(")", m.start())  # "(also tried the 1.5B) with --enable-reasoning"
+                spans.append((m.start(), end))
             else:
-                part = _clause_before(sentence, m.start())
-            for fix in _fixes_in(part, raw):
+                spans.append(_clause_before(sentence, m.start()))
+        for a, b in _merged(spans):
+            for fix in _fixes_in(sentence[a:b], raw):
                 if fix.key not in seen:
                     seen.add(fix.key)
                     out.append(fix)
+    return out
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping stretches as one (each part of a sentence is read once)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
     return out
 
 

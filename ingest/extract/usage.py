@@ -342,7 +342,7 @@ def extract_model_variant(text: str, models: Sequence[str], low: str | None = No
             continue  # "not found in the base model" (an adapter's base), unless next to a model name
         return "base" if m["base"] else "instruct"
     for m in _PAREN_VARIANT.finditer(low) if "(" in low else ():
-        if any(low.rfind(n.lower(), 0, m.start()) >= m.start() - len(n) - 2 for n in models):
+        if any(low.rfind(n.lower(), max(0, m.start() - len(n) - 2), m.start()) >= 0 for n in models):
             return "base" if m["base"] else "instruct"
     for name in models:
         i = low.find(name.lower())
@@ -359,14 +359,16 @@ def extract_model_variant(text: str, models: Sequence[str], low: str | None = No
     if m:
         return "instruct"
     for m in _DASHED_INSTRUCT.finditer(low):
-        start = max(low.rfind(c, 0, m.start()) for c in " \t\n/'\"`(") + 1
+        lo = max(0, m.start() - 120)
+        start = max(lo - 1, *(low.rfind(c, lo, m.start()) for c in " \t\n/'\"`(")) + 1
         if _MODELISH.search(low, start, m.start()) and not _OTHERS.search(low, _sentence_start(low, start), start):
             return "instruct"  # Meta-Llama-3-70B-Instruct.IQ2_XS.gguf, CodeQwen1.5-Chat-stream.py: not model names
     return None
 
 
 def _sentence_start(low: str, i: int) -> int:
-    return max(low.rfind("\n", 0, i), low.rfind(". ", 0, i), low.rfind("; ", 0, i)) + 1
+    lo = max(0, i - 300)
+    return max(lo - 1, low.rfind("\n", lo, i), low.rfind(". ", lo, i), low.rfind("; ", lo, i)) + 1
 
 
 def _near_model(low: str, m: re.Match[str], models: Sequence[str]) -> bool:

@@ -243,6 +243,16 @@ def test_not_using():
     assert extract_not_using("It is not the deepspeed config; not using it is not an option") == []
 
 
+@pytest.mark.parametrize("text", ["I tried " * 20_000, "same with --a " * 10_000, "-chat" * 20_000,
+                                  ("tried:\n" + "a=1\n" * 8) * 2000, "(base " * 10_000 + "Qwen2-7B (base"])
+def test_long_repetitive_texts_stay_fast(text):
+    """Each sentence and model token is read within a bounded window, so extraction stays linear in the text."""
+    import time
+    t = time.process_time()
+    extract_environment(text)
+    assert time.process_time() - t < 2.0
+
+
 # -------------------------------------------------------------------------------------------- versions in prose
 
 def test_versions_written_in_prose():
