@@ -29,7 +29,7 @@ from ..kg.project import remedies_of
 from ..ontology import load_vocabulary
 from ..ontology.compat import compat_rules
 from ..ontology.error_knowledge import ErrorEntry
-from ..ontology.fixes import FixSpec
+from ..ontology.fixes import VERSION_ACTIONS, FixSpec
 from ..ontology.rules import load_playbook
 from .doctor import Finding
 from .environment import SEVERITY_WEIGHT, cause_of_rule
@@ -69,7 +69,9 @@ class FixContext(BaseModel):
     def of(cls, facts: ExtractedFacts, text: str = "") -> FixContext:
         vocab = load_vocabulary()
         family = next((s.label for m in facts.models if (s := vocab.series_for_model(m)) is not None), None)
-        tried = frozenset((t.action, t.target) for t in getattr(facts, "tried", []) or [])
+        # a version change tried at a stated version is judged by the version check, not dropped as tried
+        tried = frozenset((t.action, t.target) for t in facts.tried
+                          if not (t.action in VERSION_ACTIONS and t.value))
         return cls(facts=facts, text=text.casefold(), family=family, tried=tried)
 
     def names(self, spec: FixSpec) -> bool:

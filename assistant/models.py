@@ -65,6 +65,14 @@ class SimilarFailure(BaseModel):
     fix: str | None = None
 
 
+class TriedFixAnswer(BaseModel):
+    """A fix the report says it already tried, in the fix vocabulary (ontology/fix_actions.ttl)."""
+
+    action: str
+    target: str = ""
+    value: str | None = None
+
+
 class ExtractedFacts(BaseModel):
     libraries: dict[str, str] = Field(default_factory=dict)
     cuda: str | None = None
@@ -78,6 +86,13 @@ class ExtractedFacts(BaseModel):
                                                                        "progress (no error, a timeout, stuck)")
     crash_evidence: list[str] = Field(default_factory=list, description="What says it died (an error line, a "
                                                                         "traceback, a kill, out of memory)")
+    device: Literal["cuda", "cpu", "mps", "npu", "xpu", "rocm"] | None = Field(None, description="Where the model runs")
+    gpu_count: int | None = Field(None, description="GPUs the run uses")
+    launch: dict[str, str] = Field(default_factory=dict, description="Launcher and engine arguments: normalised "
+                                                                     "parameter name -> value")
+    model_variant: Literal["base", "instruct"] | None = Field(None, description="Base or instruct/chat model")
+    tried: list[TriedFixAnswer] = Field(default_factory=list, description="Fixes the report already tried")
+    not_using: list[str] = Field(default_factory=list, description="Libraries and features the report rules out")
 
 
 class EnvironmentFinding(BaseModel):
@@ -136,4 +151,4 @@ class Diagnosis(BaseModel):
 
 
 __all__ = ["MAX_TOP_K", "CauseAnswer", "Diagnosis", "EnvironmentFinding", "ExtractedFacts", "LabelScore", "PathStep",
-           "Question", "RankedFix", "ReportRequest", "SimilarFailure"]
+           "Question", "RankedFix", "ReportRequest", "SimilarFailure", "TriedFixAnswer"]

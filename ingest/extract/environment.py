@@ -18,9 +18,11 @@ import re
 
 from ._text import lower_same_length, match_at_triggers, minimal_triggers
 from .errors import extract_errors
-from .facts import EnvironmentFacts
+from .facts import EnvironmentFacts, UsageFacts
 from .hardware import find_gpus
 from .libraries import extract_libraries
+from .tried import extract_not_using, extract_tried
+from .usage import extract_device, extract_gpu_count, extract_launch, extract_model_variant
 
 # ---------------------------------------------------------------------------------------------------------- CUDA
 
@@ -354,23 +356,45 @@ def extract_model_sizes(text: str) -> list[str]:
     return out
 
 
+def extract_usage(text: str, *, gpus: list[str] | None = None, models: list[str] | None = None,
+                  low: str | None = None) -> UsageFacts:
+    """How the report runs its model and what it has ruled out (:mod:`.usage`, :mod:`.tried`); ``gpus`` and
+    ``models`` are found when not given.
+
+    >>> u = extract_usage("torchrun --nproc_per_node 2 run.py on my M2 Mac with Llama-2-7b-chat; "
+    ...                   "reinstalled torch, no luck. Not using deepspeed.")
+    >>> u.device, u.gpu_count, u.launch, u.model_variant, [t.key for t in u.tried], u.not_using
+    ('mps', 2, {'nproc_per_node': '2'}, 'instruct', [('install', 'torch')], ['deepspeed'])
+    """
+    low = lower_same_length(text) if low is None else low
+    gpus = find_gpus(text, low) if gpus is None else gpus
+    models = extract_models(text, low) if models is None else models
+    launch = extract_launch(text, low)
+    return UsageFacts(device=extract_device(text, gpus, low), gpu_count=extract_gpu_count(text, launch, low),
+                      launch=launch, model_variant=extract_model_variant(text, models, low),
+                      tried=extract_tried(text, low), not_using=extract_not_using(text, low))
+
+
 def extract_environment(text: str) -> EnvironmentFacts:
     """All facts of one text (see the module docstring for an example)."""
     low = lower_same_length(text)
+    gpus = find_gpus(text, low)
+    models = extract_models(text, low)
     return EnvironmentFacts(
         libraries=extract_libraries(text),
         cuda=extract_cuda(text, low),
         driver=extract_driver(text),
-        gpus=find_gpus(text, low),
+        gpus=gpus,
         os=extract_os(text, low),
         python=extract_python(text),
         frameworks=extract_frameworks(text, low),
-        models=extract_models(text, low),
+        models=models,
         model_sizes=extract_model_sizes(text),
         quantization=extract_quantization(text, low),
         errors=extract_errors(text),
+        usage=extract_usage(text, gpus=gpus, models=models, low=low),
     )
 
 
 __all__ = ["extract_cuda", "extract_driver", "extract_environment", "extract_frameworks", "extract_model_sizes",
-           "extract_models", "extract_os", "extract_python", "extract_quantization"]
+           "extract_models", "extract_os", "extract_python", "extract_quantization", "extract_usage"]

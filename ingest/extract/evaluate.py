@@ -21,6 +21,10 @@ Gold data, per case of ``ingest/cases/cases.jsonl``:
   filter is written here, independently of the extractor, and deliberately broad. A prediction is a true positive
   when it matches any gold line of its case (same signature, or the predicted line overlaps the gold line in the
   report), so a prediction that finds an annotated non-error line is not penalised either.
+
+* **usage facts** (device, GPU count, launch arguments, model variant, tried fixes, ruled-out things): precision and
+  recall per field on the hand-labeled slice ``tests/fixtures/usage_facts.jsonl`` (see :mod:`.usage_eval`; ``--usage
+  FILE`` for another slice). Left out when the slice is not there (an installed package without its tests).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..cases import Case, load_cases
 from ..evaluator import Evaluator, Progress
 from .errors import error_signature, extract_errors
 from .libraries import extract_libraries, normalise_library_name
+from .usage_eval import DEFAULT_SLICE, UsageEvaluation, evaluate_usage, format_usage
 
 # ----------------------------------------------------------------------------------------------- gold error lines
 
@@ -129,9 +134,11 @@ class Evaluation:
     errors: Metric
     errors_all_gold: Metric
     excluded_gold_lines: list[dict]
+    usage: UsageEvaluation | None = None
 
     def to_dict(self) -> dict:
         return {
+            **({"usage": self.usage.to_dict()} if self.usage else {}),
             "cases_file": self.cases_file, "cases": self.cases, "labeled_cases": self.labeled,
             "libraries": {"strict": self.libraries.summary(), "judged": self.libraries_judged.summary(),
                           "unjudged_predictions": len(self.unjudged),
@@ -218,17 +225,22 @@ def evaluate_errors(cases: Sequence[Case]) -> tuple[Metric, Metric, list[dict]]:
     return metric, all_gold, excluded
 
 
-def evaluate(cases_path: str | Path | None = None) -> Evaluation:
-    """Run both evaluations on a case file (the shipped case base by default)."""
+def evaluate(cases_path: str | Path | None = None, usage_path: str | Path | None = None) -> Evaluation:
+    """Run the evaluations on a case file (the shipped case base by default), and the usage facts on their slice
+    (``usage_path``, the shipped slice by default when present)."""
     loaded = load_cases(cases_path)
     if loaded.problems:
         raise ValueError(f"{len(loaded.problems)} invalid case(s) in {loaded.path}; first: {loaded.problems[0]}")
     libs, judged, unjudged = evaluate_libraries(loaded.cases)
     errs, errs_all, excluded = evaluate_errors(loaded.cases)
     labeled = sum(1 for c in loaded.cases if c.environment.libraries or c.error_lines)
+    if usage_path is None and DEFAULT_SLICE.is_file():
+        usage_path = DEFAULT_SLICE
+    usage = evaluate_usage(usage_path) if usage_path is not None else None
     return Evaluation(cases_file=loaded.path, cases=len(loaded.cases), labeled=labeled, libraries=libs,
                       libraries_judged=judged,
-                      unjudged=unjudged, errors=errs, errors_all_gold=errs_all, excluded_gold_lines=excluded)
+                      unjudged=unjudged, errors=errs, errors_all_gold=errs_all, excluded_gold_lines=excluded,
+                      usage=usage)
 
 
 def _short(s: str, n: int = 150) -> str:
@@ -277,20 +289,25 @@ def format_report(ev: Evaluation, *, limit: int | None = 15) -> str:
         out += [f"  {_case(m['case'])}: {_short(m['gold'])}" for m in ev.excluded_gold_lines]
     elif any(len(x) > limit for x in (L.misses, J.false_positives, E.misses, E.false_positives)):
         out.append(f"(lists cut at {limit}; --all shows everything, including unjudged predictions and excluded lines)")
+    if ev.usage is not None:
+        out += ["", *format_usage(ev.usage, limit=limit)]
     return "\n".join(out)
 
 
 class ExtractionEvaluator(Evaluator[Evaluation]):
-    """Precision and recall of the library and error-signature extractors on a case file."""
+    """Precision and recall of the library and error-signature extractors on a case file, and of the usage facts
+    per field on their labeled slice."""
 
     name = "extraction"
 
-    def __init__(self, cases_path: str | Path | None = None, *, limit: int | None = 15):
+    def __init__(self, cases_path: str | Path | None = None, *, limit: int | None = 15,
+                 usage_path: str | Path | None = None):
         self.cases_path = cases_path
         self.limit = limit
+        self.usage_path = usage_path
 
     def run(self, progress: Progress | None = None) -> Evaluation:
-        result = evaluate(self.cases_path)
+        result = evaluate(self.cases_path, self.usage_path)
         if progress:
             progress(result.cases)
         return result
@@ -304,8 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cases", help="case file (JSONL); the shipped case base by default")
     ap.add_argument("--json", action="store_true", help="print the metrics and lists as JSON")
     ap.add_argument("--all", action="store_true", help="do not cut the lists of misses and false positives")
+    ap.add_argument("--usage", help="labeled slice of usage facts (JSONL); tests/fixtures/usage_facts.jsonl by default")
     args = ap.parse_args(argv)
-    evaluator = ExtractionEvaluator(args.cases, limit=None if args.all else 15)
+    evaluator = ExtractionEvaluator(args.cases, limit=None if args.all else 15, usage_path=args.usage)
     try:
         ev = evaluator.run()
     except (OSError, ValueError) as e:

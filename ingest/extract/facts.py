@@ -53,6 +53,40 @@ class ErrorSignature(BaseModel):
         return hashlib.sha1(self.signature.encode("utf-8")).hexdigest()[:12]
 
 
+class TriedFix(BaseModel):
+    """Something the report says was already tried without success, in the fix vocabulary
+    (``ontology/fix_actions.ttl``): ``action`` is a notation, ``target`` is spelled as ``docs/labeling-guide.md`` says
+    (PyPI names, snake_case parameters, components, files), ``value`` is the setting or version tried, if written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str = Field(min_length=1, description="A notation of the fix-action vocabulary")
+    target: str = Field(description="What was acted on, normalised; '' for nothing in particular")
+    value: str | None = None
+    raw: str = Field(default="", description="The sentence it was read from")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Action and target: what makes two fixes the same remedy (as ``FixSpec.key``)."""
+        return (self.action, self.target)
+
+
+class UsageFacts(BaseModel):
+    """How the report runs the model, and what it has already ruled out (see :mod:`.usage` and :mod:`.tried`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    device: Literal["cuda", "cpu", "mps", "npu", "xpu", "rocm"] | None = Field(
+        default=None, description="Where the model runs")
+    gpu_count: int | None = Field(default=None, ge=1, description="GPUs the run uses, from the launcher, the "
+                                                                  "parallel sizes or the prose")
+    launch: dict[str, str] = Field(default_factory=dict, description="Launcher and engine arguments: normalised "
+                                                                     "parameter name -> value as written")
+    model_variant: Literal["base", "instruct"] | None = Field(default=None, description="Base or instruct/chat model")
+    tried: list[TriedFix] = Field(default_factory=list, description="Fixes the report already tried")
+    not_using: list[str] = Field(default_factory=list, description="Libraries and features the report rules out")
+
+
 class EnvironmentFacts(BaseModel):
     """Everything the extractors found in one text."""
 
@@ -69,6 +103,7 @@ class EnvironmentFacts(BaseModel):
     model_sizes: list[str] = Field(default_factory=list, description="Parameter counts, e.g. '7B', '8x7B'")
     quantization: list[str] = Field(default_factory=list, description="'gptq', 'awq', 'fp8', 'int4', 'bnb-4bit'...")
     errors: list[ErrorSignature] = Field(default_factory=list)
+    usage: UsageFacts = Field(default_factory=UsageFacts)
 
 
-__all__ = ["EnvironmentFacts", "ErrorSignature", "LibraryMention"]
+__all__ = ["EnvironmentFacts", "ErrorSignature", "LibraryMention", "TriedFix", "UsageFacts"]

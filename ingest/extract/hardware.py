@@ -27,10 +27,10 @@ _LEFT = r"(?:(?<=\dx)|(?<=\d\sx)|(?<![\w.\-/]))"
 
 #: On lower-cased text. Each alternative starts with a literal, so the scan skips most positions quickly.
 GPU_RE = re.compile(
-    r"(?P<nv>" + _LEFT + r"(?P<dc>" + _DC + r")" + _DC_SUFFIX + r"(?![a-z0-9]))"
+    r"(?P<nv>" + _LEFT + r"(?P<dc>" + _DC + r")" + _DC_SUFFIX + r"(?:s(?![a-z0-9]))?(?![a-z0-9]))"
     r"|(?P<l4>(?<![\w.\-/])nvidia\s+l4(?![\w.])|(?<![\w.\-/])l4(?=\s+gpus?\b))"
     r"|(?P<rtxpro>(?<![\w.\-/])rtx\s+(?:pro\s+)?(?P<pro>\d{4})\s+(?:ada|blackwell)\b)"
-    r"|(?P<geforce>(?<![\w.\-/])(?P<series>rtx|gtx)\s*-?(?P<num>\d{3,4})(?:\s*(?P<ti>ti|super|d)\b)?(?![\w.]))"
+    r"|(?P<geforce>(?<![\w.\-/])(?P<series>rtx|gtx)\s*-?(?P<num>\d{3,4})(?:\s*(?P<ti>ti|super|d)\b)?s?(?![\w]|\.\w))"
     r"|(?P<bare>(?:(?<=\dx)|(?<=\d\sx)|(?<![\w.\-/:=]))(?<!port )(?<!port=)"
     r"(?P<bnum>20[6-8]0|30[5-9]0|40[6-9]0|50[6-9]0|1080|1660)(?:\s*(?P<bti>ti|super|d)\b)?"
     r"(?![\w.]|p\b|\s*(?:mib|mb|gb|tokens|steps|s\b)))"

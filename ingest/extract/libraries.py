@@ -7,7 +7,8 @@ Two kinds of evidence are read:
   a-1.0``, pip's resolver complaints (``x 1.0 requires y==2, but you have y 3``), wheel file names;
 * **prose**, where only the known ecosystem libraries of :data:`LIBRARY_ALIASES` are accepted, with the separators
   people write: ``transformers 4.31.0``, ``vLLM version 0.6.3.post1``, ``PyTorch version: 2.7.0+cu126``,
-  ``Transformers:4.33.2``, ``peft=0.10.0``, ``vllm0.5.0``, ``TGI-2.3.0``, ``my transformers is 4.26``.
+  ``Transformers:4.33.2``, ``peft=0.10.0``, ``vllm0.5.0``, ``TGI-2.3.0``, ``my transformers is 4.26``,
+  ``transformers (4.40.0)``, and a change: ``upgraded transformers to 4.41``, ``downgraded vllm from 0.6.0 to 0.5.4``.
 
 Requirements are not mentions: ``torch>=2.0`` and the ``torch==2.6.0`` in ``vllm 0.8.1 requires torch==2.6.0`` are
 skipped. Python, CUDA, drivers and operating systems are not libraries (see :mod:`.environment`).
@@ -115,6 +116,15 @@ _PROSE = re.compile(
     .replace("GPUs?", "gpus?").replace("[KMGT]", "[kmgt]"))  # on lower-cased text
 
 _PROSE_TRIGGERS = minimal_triggers(a.split("-")[0] for a in LIBRARY_ALIASES)
+#: "upgraded transformers to 4.41", "downgrading vllm from 0.6.0 to 0.5.4" (on lower-cased text, from the verb): the
+#: version the library was changed to (and the one it came from). Past and progressive forms only: "upgrade
+#: transformers to 4.41" is advice, not an installed version.
+_CHANGED_TO = re.compile(
+    r"(?<![\w-])(?:upgrad|downgrad|updat|bump|switch|pinn|revert|roll)(?:ed|ing)(?:\s+back)?\s+(?:the\s+|my\s+|our\s+)?"
+    r"(?P<name>" + _ALIAS_RE + r")(?![\w-])(?:\s+(?:version\s+)?from\s+v?(?P<old>\d+(?:\.\d+)+[\w.+-]*?))?"
+    r"\s+(?:to|->|→)\s+v?" + _VERSION.replace("A-Za-z", "a-z") + _VERSION_END.replace("[KMGT]i?B", "[kmgt]i?b")
+    .replace("GPUs?", "gpus?").replace("[KMGT]", "[kmgt]"))
+_CHANGED_TRIGGERS = ("upgrad", "downgrad", "updat", "bump", "switch", "pin", "revert", "roll")
 _KNOWN_NAMES = frozenset(LIBRARY_ALIASES.values())
 _NAME_OK = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -193,6 +203,12 @@ def extract_libraries(text: str) -> list[LibraryMention]:
             continue
         add(m.start(), text[m.start("name"):m.end("name")], text[m.start("version"):m.end("version")],
             text[m.start():m.end()])
+    if " to " in low:
+        for m in match_at_triggers(low, _CHANGED_TRIGGERS, _CHANGED_TO):
+            name = text[m.start("name"):m.end("name")]
+            if m["old"]:
+                add(m.start("old"), name, text[m.start("old"):m.end("old")], text[m.start():m.end()])
+            add(m.start("version"), name, text[m.start("version"):m.end("version")], text[m.start():m.end()])
     for start, name, version, raw in _pinned(text):
         if not _is_requirement(text, start):
             add(start, name, version, raw)
