@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ...ontology.fixes import normalise_target
 from ._text import lower_same_length, match_at_triggers, minimal_triggers
 
 # ------------------------------------------------------------------------------------------------------ parameters
@@ -62,17 +63,16 @@ _MEMORY_OR_COUNT_WORDS = {"nproc_per_node": ("gpu", "auto")}
 #: Single-dash short flags that are unambiguous.
 _SHORT = {"tp": "tensor_parallel_size", "pp": "pipeline_parallel_size", "dp": "data_parallel_size", "np": "np"}
 
-_PARAM_SEP = re.compile(r"[\s-]+")
 
 
 def normalise_parameter(name: str) -> str:
-    """A parameter's name as ``ontology.fixes.normalise_target(name, "parameter")`` spells it: no leading dashes,
-    runs of dashes and spaces as ``_``, case-folded.
+    """A parameter's name as a fix target spells it (``ontology.fixes.normalise_target(name, "parameter")``: no
+    leading dashes, runs of dashes and spaces as ``_``, case-folded, known aliases folded).
 
     >>> normalise_parameter("--Max-Model-Len"), normalise_parameter("TENSOR_PARALLEL_SIZE")
     ('max_model_len', 'tensor_parallel_size')
     """
-    return _PARAM_SEP.sub("_", name.strip().lstrip("-")).casefold()
+    return normalise_target(name, "parameter")
 
 
 def canonical_parameter(name: str) -> str | None:
