@@ -16,11 +16,19 @@ import httpx
 from failgraph.assistant.models import CauseAnswer, Diagnosis, Question, RankedFix, SimilarFailure
 from failgraph.ontology import load_taxonomy
 from failgraph.ontology.taxonomy import Level
+from failgraph.ui.github.config import BotConfig
 from failgraph.ui.github.signature import sign
 
 SECRET = "wh-s3cret-value"
 TOKEN = "ghp_faketoken0123456789"
 BOT_LOGIN = "failgraph-bot"
+
+
+def make_cfg(**kw) -> BotConfig:
+    """The bot's settings for the tests: token mode against the fake, threshold 0.5; ``kw`` overrides fields."""
+    env = {"FAILGRAPH_GITHUB_WEBHOOK_SECRET": SECRET, "FAILGRAPH_GITHUB_TOKEN": TOKEN,
+           "FAILGRAPH_GITHUB_BOT_LOGIN": BOT_LOGIN, "FAILGRAPH_BOT_MIN_SCORE": "0.5"}
+    return BotConfig.from_env(env).model_copy(update=kw)
 
 
 class FakeGitHub:
@@ -254,3 +262,50 @@ def wait_until(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
             return True
         time.sleep(step)
     return predicate()
+
+
+# ---------------------------------------------------------------------------------------------- a flood of deliveries
+def flood_deliveries(issues: int, per_issue: int, repo: str = "acme/llm") -> list[tuple[int, str, bytes, dict]]:
+    """``issues * per_issue`` signed deliveries: each issue opened, then edited, then ``/failgraph explain``d, with
+    distinct delivery ids, as ``(issue number, event, body, headers)``."""
+    out = []
+    for n in range(1, issues + 1):
+        for k in range(per_issue):
+            if k == 0:
+                payload, event = issue_payload("opened", n, body=f"issue {n} [score=0.9]", repo=repo), "issues"
+            elif k % 2:
+                payload, event = issue_payload("edited", n, body=f"issue {n} edit {k} [score=0.8]", repo=repo), \
+                    "issues"
+            else:
+                payload, event = comment_payload("/failgraph explain", n, repo=repo,
+                                                 issue_body=f"issue {n} [score=0.85]"), "issue_comment"
+            body, headers = delivery(payload, event, f"flood-{n}-{k}")
+            out.append((n, event, body, headers))
+    return out
+
+
+def send_all(url: str, deliveries, senders: int = 16, timeout: float = 30.0) -> dict:
+    """POST the deliveries to ``url`` (loopback) from ``senders`` threads; returns the status counts, the first send
+    time of each issue (monotonic) and each POST's latency."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first: dict[int, float] = {}
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(item):
+        n, _, body, headers = item
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=timeout)
+        t0 = time.monotonic()
+        with lock:
+            first.setdefault(n, t0)
+        r = local.client.post(url, content=body, headers=headers)
+        return r.status_code, time.monotonic() - t0
+
+    with ThreadPoolExecutor(senders) as pool:
+        results = list(pool.map(one, deliveries))
+    statuses: dict[int, int] = {}
+    for code, _ in results:
+        statuses[code] = statuses.get(code, 0) + 1
+    return {"statuses": statuses, "first_sent": first, "latencies": [t for _, t in results]}

@@ -18,23 +18,17 @@ from github_fake import (
     comment_payload,
     delivery,
     issue_payload,
+    make_cfg,
     taxonomy_cause,
     wait_until,
 )
 
 from failgraph.ui.github.bot import GitHubBot
 from failgraph.ui.github.comment import MARKER
-from failgraph.ui.github.config import BotConfig
 from failgraph.ui.github.events import Job
 from failgraph.ui.github.queue import read_jobs
 
 REPO = "acme/llm"
-
-
-def make_cfg(**kw) -> BotConfig:
-    env = {"FAILGRAPH_GITHUB_WEBHOOK_SECRET": SECRET, "FAILGRAPH_GITHUB_TOKEN": TOKEN,
-           "FAILGRAPH_GITHUB_BOT_LOGIN": BOT_LOGIN, "FAILGRAPH_BOT_MIN_SCORE": "0.5"}
-    return BotConfig.from_env(env).model_copy(update=kw)
 
 
 @pytest.fixture
@@ -380,8 +374,8 @@ def test_jobs_survive_a_round_trip_through_json():
 
 # ---------------------------------------------------------------------------------------------- the real diagnosis
 def test_end_to_end_with_the_real_knowledge_base(kb, tmp_path, fake):
-    from fastapi.testclient import TestClient
     from api_helpers import OOM_REPORT
+    from fastapi.testclient import TestClient
 
     from failgraph.ui.httpapi import create_app
 

@@ -58,7 +58,7 @@ class AppAuth:
         self._key = private_key
         self.api_url = api_url.rstrip("/")
         self._http = http
-        self._clock = clock
+        self.clock = clock
         self.default_installation = default_installation
         self._tokens: dict[int, tuple[SecretStr, float]] = {}
         self._lock = threading.Lock()
@@ -71,7 +71,7 @@ class AppAuth:
         """A fresh JWT identifying the App (RS256)."""
         import jwt
 
-        now = int(self._clock())
+        now = int(self.clock())
         try:
             return jwt.encode({"iat": now - 60, "exp": now + 540, "iss": str(self.app_id)},
                               self._key.get_secret_value(), algorithm="RS256")
@@ -82,7 +82,7 @@ class AppAuth:
         """A valid installation token (cached; renewed shortly before it expires)."""
         with self._lock:
             cached = self._tokens.get(installation_id)
-            if cached and self._clock() < cached[1] - REFRESH_MARGIN_S:
+            if cached and self.clock() < cached[1] - REFRESH_MARGIN_S:
                 return cached[0].get_secret_value()
             url = f"{self.api_url}/app/installations/{installation_id}/access_tokens"
             try:
