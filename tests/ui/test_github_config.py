@@ -63,3 +63,24 @@ def test_secrets_never_reach_reprs_or_logs(tmp_path, caplog):
     text = caplog.text + repr(cfg) + str(cfg) + cfg.model_dump_json() + repr(bot) + repr(TokenAuth(cfg.token))
     assert caplog.text and not any(s in text for s in SECRETS.values())
     assert cfg.token.get_secret_value() == SECRETS["FAILGRAPH_GITHUB_TOKEN"]
+
+
+def test_a_private_key_with_escaped_line_breaks_is_restored():
+    cfg = BotConfig.from_env({"FAILGRAPH_GITHUB_APP_ID": "1",
+                              "FAILGRAPH_GITHUB_PRIVATE_KEY": "-----BEGIN KEY-----\\nAAAA\\n-----END KEY-----"})
+    assert cfg.private_key_pem().splitlines() == ["-----BEGIN KEY-----", "AAAA", "-----END KEY-----"]
+
+
+def test_serve_refuses_a_webhook_secret_without_credentials_in_one_line(home, monkeypatch):
+    from typer.testing import CliRunner
+
+    from failgraph.ui.cli import app
+
+    for var in ("FAILGRAPH_GITHUB_TOKEN", "FAILGRAPH_GITHUB_APP_ID", "FAILGRAPH_GITHUB_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("FAILGRAPH_GITHUB_WEBHOOK_SECRET", SECRETS["FAILGRAPH_GITHUB_WEBHOOK_SECRET"])
+    r = CliRunner().invoke(app, ["serve", "--home", str(home.root), "--port", "1"])
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "no credentials" in lines[0]
+    assert SECRETS["FAILGRAPH_GITHUB_WEBHOOK_SECRET"] not in r.output

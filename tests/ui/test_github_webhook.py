@@ -123,6 +123,15 @@ def test_malformed_deliveries_are_one_line_4xx(server):
     assert_error(r, 400, "not a JSON payload")
 
 
+def test_a_delivery_larger_than_the_api_body_limit_is_accepted(server, fake):
+    client, bot = server
+    big = "x" * 200_000 + " [score=0.9]"  # GitHub sends issue bodies of up to 65,536 characters, escaped in JSON
+    assert post(client, issue_payload(number=15, body=big)).status_code == 202
+    assert settle(bot) and len(fake.bot_comments(REPO, 15)) == 1
+    r = client.post("/v1/similar", json={"text": big})
+    assert r.status_code == 413  # the other routes keep their limit
+
+
 def test_form_encoded_deliveries_are_read(server, fake):
     from urllib.parse import urlencode
 

@@ -107,7 +107,9 @@ class BotConfig(BaseModel):
     def private_key_pem(self) -> str:
         """The App's private key (read from the file when given by path)."""
         if self.private_key is not None:
-            return self.private_key.get_secret_value()
+            pem = self.private_key.get_secret_value()
+            # a key pasted into one environment variable often carries its line breaks as the two characters \n
+            return pem.replace("\\n", "\n") if "\n" not in pem.strip() else pem
         if self.private_key_file is None:
             raise ConfigError("App mode needs FAILGRAPH_GITHUB_PRIVATE_KEY or FAILGRAPH_GITHUB_PRIVATE_KEY_FILE")
         try:
