@@ -68,8 +68,9 @@ class GitHubBot:
     """The bot behind ``POST /github/webhook``: ``receive`` queues, a :class:`~.queue.Worker` does the work."""
 
     def __init__(self, cfg: BotConfig, handler: Handler, state_dir: Path | None, *, threads: int = 1,
-                 on_done: Callable[[object, object], None] | None = None):
+                 on_done: Callable[[object, object], None] | None = None, http: httpx.Client | None = None):
         self.cfg = cfg
+        self._http = http  # closed by stop() when the bot made it
         self.handler = handler
         self.queue = JobQueue(cfg.queue_size)
         self.worker = Worker(self.queue, handler.handle, state_dir, threads=threads, on_done=on_done)
@@ -82,7 +83,7 @@ class GitHubBot:
         http = httpx.Client(transport=transport, timeout=20.0, follow_redirects=False)
         api = None if cfg.auth_mode == "none" else GitHubApi(cfg.api_url, make_auth(cfg, http), http)
         handler = Handler(cfg, api, StateStore(state_dir), diagnose)
-        return cls(cfg, handler, state_dir, **kw)
+        return cls(cfg, handler, state_dir, http=http, **kw)
 
     def __repr__(self) -> str:
         return f"GitHubBot(api_url={self.cfg.api_url!r}, mode={self.cfg.auth_mode!r}, dry_run={self.cfg.dry_run})"
@@ -91,7 +92,11 @@ class GitHubBot:
         self.worker.start()
 
     def stop(self, drain_s: float = 10.0) -> int:
-        return self.worker.stop(drain_s)
+        """Drain or persist the queue (see :meth:`~.queue.Worker.stop`), then close the HTTP client."""
+        left = self.worker.stop(drain_s)
+        if self._http is not None:
+            self._http.close()
+        return left
 
     def receive(self, event: str, delivery: str, payload: dict) -> Ack:
         """Route one verified delivery; raises ``pydantic.ValidationError`` on a malformed payload."""
