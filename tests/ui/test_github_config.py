@@ -84,3 +84,21 @@ def test_serve_refuses_a_webhook_secret_without_credentials_in_one_line(home, mo
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "no credentials" in lines[0]
     assert SECRETS["FAILGRAPH_GITHUB_WEBHOOK_SECRET"] not in r.output
+
+
+def test_token_mode_needs_neither_pyjwt_nor_cryptography(tmp_path, monkeypatch):
+    import sys
+
+    from github_fake import FakeGitHub, ScoredByText, issue_payload, make_cfg
+
+    from failgraph.ui.github.action import handle_event
+    from failgraph.ui.github.auth import make_auth
+
+    for mod in ("jwt", "cryptography", "cryptography.hazmat.primitives"):
+        monkeypatch.setitem(sys.modules, mod, None)  # import fails as if not installed
+    fake = FakeGitHub()
+    bot = GitHubBot.create(make_cfg(), tmp_path, ScoredByText(), transport=fake.transport)
+    assert handle_event("issues", issue_payload(body="[score=0.9]"), bot.handler).action == "created"
+    app_cfg = BotConfig.from_env({"FAILGRAPH_GITHUB_APP_ID": "1", "FAILGRAPH_GITHUB_PRIVATE_KEY": "k"})
+    with pytest.raises(ConfigError, match=r"pip install 'failgraph\[github\]'"):
+        make_auth(app_cfg, None)
