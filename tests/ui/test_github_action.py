@@ -59,6 +59,7 @@ def handle(home, path, name="issues", *extra):
                                "--event-path", path, *extra])
 
 
+@pytest.mark.slow
 def test_handle_event_comments_once_and_edits_in_place(home, fake, tmp_path):
     opened = event_file(tmp_path, issue_payload(number=5, title="OOM with LLaMA 7B", body=OOM_REPORT))
     r = handle(home, opened)
@@ -84,6 +85,7 @@ def test_handle_event_reports_ignored_events(home, fake, tmp_path):
     assert fake.requests == []
 
 
+@pytest.mark.slow
 def test_dry_run_writes_nothing(home, fake, tmp_path):
     r = handle(home, event_file(tmp_path, issue_payload(number=6, body=OOM_REPORT)), "issues", "--dry-run")
     assert r.exit_code == 0 and r.output.startswith("dry-run"), r.output

@@ -382,6 +382,7 @@ def test_jobs_survive_a_round_trip_through_json():
 
 
 # ---------------------------------------------------------------------------------------------- the real diagnosis
+@pytest.mark.slow
 def test_end_to_end_with_the_real_knowledge_base(kb, tmp_path, fake):
     from api_helpers import OOM_REPORT
     from fastapi.testclient import TestClient
