@@ -26,6 +26,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from .cjk import cjk_bigrams
 from .embed import DIM, MODEL_ID, Embedder
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
 
@@ -222,13 +223,14 @@ class KeywordIndex:
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        retriever.index(bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", show_progress=False),
+                        show_progress=False)
         return cls(ids, retriever)
 
     def search(self, query: str, k: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[Hit]:
         if not self.ids or k <= 0:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        tokens = bm25s.tokenize([cjk_bigrams(query)], stopwords="en", show_progress=False)
         if not tokens.vocab:
             return []
         want = min(len(self.ids), k + len(exclude))

@@ -31,6 +31,7 @@ from ..kg.stats import category_table
 from ..kg.store import EXPORT_FORMATS, StoreError
 from .cli_bench import bench_app
 from .cli_doctor import doctor as doctor_command
+from .cli_github import github_app
 from .cli_ingest import ingest_app
 from .cli_serve import serve as serve_command
 from .cli_serve import ui as ui_command
@@ -40,6 +41,7 @@ from .console import user_errors as _user_errors
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(github_app, name="github")
 app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
 app.command("ui")(ui_command)

@@ -28,6 +28,28 @@ def _check_home(home: Path | None) -> Path:
     return gh.root
 
 
+def _github_bot(root: Path):
+    """The GitHub bot's factory when ``FAILGRAPH_GITHUB_WEBHOOK_SECRET`` is set (else None); bad settings: one line."""
+    from .github.bot import GitHubBot
+    from .github.config import BotConfig, ConfigError
+
+    try:
+        cfg = BotConfig.from_env()
+        if not cfg.webhook_enabled:
+            return None
+        if cfg.auth_mode == "none" and not cfg.dry_run:
+            raise ConfigError("FAILGRAPH_GITHUB_WEBHOOK_SECRET is set but the bot has no credentials: set "
+                              "FAILGRAPH_GITHUB_TOKEN or FAILGRAPH_GITHUB_APP_ID with a private key "
+                              "(or FAILGRAPH_BOT_DRY_RUN=1)")
+        if cfg.auth_mode == "app":
+            from .github.auth import make_auth
+
+            make_auth(cfg, None)  # the key is readable and PyJWT is installed: fail now rather than per delivery
+    except ConfigError as e:
+        fail(str(e))
+    return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose)
+
+
 def serve(host: HostOpt = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
           home: HomeOpt = None,
@@ -45,7 +67,7 @@ def serve(host: HostOpt = "127.0.0.1",
                                    "queries); default http://HOST:PORT/sparql")] = None,
           allow_service: AllowServiceOpt = None):
     """Serve the HTTP API (/v1/similar, /v1/diagnose, /v1/issues, /healthz; docs at /docs) and a read-only SPARQL 1.1
-    endpoint at /sparql."""
+    endpoint at /sparql; with FAILGRAPH_GITHUB_WEBHOOK_SECRET set, also the GitHub bot's /github/webhook."""
     require_extra(("fastapi", "uvicorn"), "serve", "failgraph serve")
     import uvicorn
 
@@ -59,6 +81,7 @@ def serve(host: HostOpt = "127.0.0.1",
 
     root = _check_home(home)
     policy = query_policy(allow_service)
+    github = _github_bot(root)
     try:
         endpoint = EndpointSettings.for_server(host, port, public_url)
     except ValueError as e:
@@ -71,8 +94,9 @@ def serve(host: HostOpt = "127.0.0.1",
     served = graph.snapshot.name if isinstance(graph, SnapshotStore) else None  # the KB reads the same snapshot
     app = create_app(lambda: KnowledgeBase.from_home(gh, snapshot=served), graph, preload=True, endpoint=endpoint,
                      limits=ApiLimits(max_body_bytes=max_body),
-                     sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows))
-    err.print(f"failgraph API on http://{host}:{port} (docs: /docs, SPARQL: /sparql); graph home {root}",
+                     sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows), github=github)
+    hook = ", GitHub webhook: /github/webhook" if github is not None else ""
+    err.print(f"failgraph API on http://{host}:{port} (docs: /docs, SPARQL: /sparql{hook}); graph home {root}",
               highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
 

@@ -24,23 +24,26 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``max_bytes`` with 413: by Content-Length up front, else while reading."""
+    """Refuses request bodies over ``max_bytes`` (``per_path``: other limits for some paths) with 413: by
+    Content-Length up front, else while reading."""
 
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, per_path: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     return await _send_json(send, 400, ErrorResponse(detail="invalid Content-Length header"))
                 if too_big:
-                    detail = BodyTooLarge(self.max_bytes, scope.get("path", "")).detail
+                    detail = BodyTooLarge(limit, scope.get("path", "")).detail
                     return await _send_json(send, 413, ErrorResponse(detail=detail))
         seen = 0
 
@@ -49,8 +52,8 @@ class BodyLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes, scope.get("path", ""))
+                if seen > limit:
+                    raise BodyTooLarge(limit, scope.get("path", ""))
             return msg
 
         await self.app(scope, limited_receive, send)

@@ -67,6 +67,9 @@ class ApiLimits(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1, description="Larger request bodies get HTTP 413")
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="The limit for GitHub's webhook "
+                                                                               "deliveries (an issue body alone "
+                                                                               "may be 64 KiB of text)")
     batch_inference: bool = Field(default=True, description="Encode concurrent requests' texts in shared model "
                                                             "calls (micro-batching)")
 
