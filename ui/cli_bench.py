@@ -85,13 +85,18 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
                                                             "gaussian (random centres, no model).")] = "cases",
                       gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Also measure faiss on the "
                                                                   "GPU (default: when faiss sees one).")] = None,
+                      recall: Annotated[float | None, typer.Option(
+                          "--recall", min=0.01, max=1.0, metavar="TARGET",
+                          help="Choose the IVF index's nprobe for this recall@10, as `failgraph build --recall` "
+                               "does (held-out sample of the vectors).")] = None,
                       save: SaveOpt = None):
     """Exact faiss vs the approximate index failgraph picks vs numpy brute force: build, p50/p99, recall@10, memory."""
     from ..bench.vectors import VECTOR_DATA, bench_vectors
 
     if data not in VECTOR_DATA:
         raise ValueError(f"--data must be one of {', '.join(VECTOR_DATA)}, not {data!r}")
-    rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, progress=_progress(as_json))
+    rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, recall=recall,
+                        progress=_progress(as_json))
     if _emitted(rep, save, as_json):
         return
     t = _table(f"vector search over {rep.size:,} × {rep.dim} vectors ({rep.data})",
@@ -105,6 +110,12 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
     if rep.gpu_backend:
         out.print(f"GPU: {rep.gpu_name or 'unknown'}; failgraph's GPU path: {rep.gpu_backend}; faiss: {rep.faiss_gpu}",
                   highlight=False)
+    if rep.curve:
+        c = _table("IVF recall/latency over nprobe (the benchmark's queries)", ("nprobe", "recall@10", "p50 ms"))
+        for pt in rep.curve:
+            c.add_row(str(pt.nprobe), _f(pt.recall_at_10), _f(pt.p50_ms), style="bold" if pt.nprobe == rep.nprobe
+                      else None)
+        out.print(c)
     out.print(f"failgraph's pick: {rep.index}; recall@10 {rep.recall_at_10:.3f}, "
               f"{rep.speedup_vs_bruteforce:,.1f}× faster than numpy brute force (p50)", highlight=False)
 
