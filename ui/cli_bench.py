@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .console import err, user_errors
+from .console import HomeOpt, err, user_errors
 
 #: Tables are wide: when stdout is not a terminal (a file, a CI log) print them at 160 columns instead of 80.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -127,22 +127,30 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
                     device: Annotated[str, typer.Option(help="cpu, cuda or all (every device here; CUDA in fp32 "
                                                         "and fp16).")] = "all",
                     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
-                    as_json: JsonOpt = False, save: SaveOpt = None):
-    """MiniLM embedding throughput (texts/s) and single-report latency on the CPU and, when present, the GPU."""
+                    embedder: Annotated[str, typer.Option("--embedder", metavar="minilm|static|all",
+                                                          help="Tiers to measure (static: on the CPU, with the "
+                                                               "model cached in --home).")] = "minilm",
+                    home: HomeOpt = None, as_json: JsonOpt = False, save: SaveOpt = None):
+    """Embedding throughput (texts/s) and single-report latency: MiniLM on the CPU and, when present, the GPU; the
+    static tier on the CPU."""
     from ..bench.embed import bench_embed, embed_devices
+    from ..kg.home import resolve_home
 
     if device not in ("cpu", "cuda", "all"):
         raise ValueError(f"--device must be cpu, cuda or all, not {device!r}")
-    devices = [d for d in embed_devices() if device == "all" or d[0] == device]
-    if not devices:
+    if embedder not in ("minilm", "static", "all"):
+        raise ValueError(f"--embedder must be minilm, static or all, not {embedder!r}")
+    devices = [] if embedder == "static" else [d for d in embed_devices() if device == "all" or d[0] == device]
+    if not devices and embedder != "static":
         raise ValueError("--device cuda asked for, but torch sees no CUDA device")
-    rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json))
+    rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json),
+                      static_home=resolve_home(home) if embedder != "minilm" else None)
     if _emitted(rep, save, as_json):
         return
     t = _table(f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)",
-               ("device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"))
+               ("tier", "device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"))
     for r in rep.rows:
-        t.add_row(r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
+        t.add_row(r.tier, r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
                   _f(r.single_p50_ms, 1), _f(r.single_p99_ms, 1))
     out.print(t)
     if rep.speedup_gpu_vs_cpu:

@@ -180,3 +180,28 @@ def test_an_unknown_tier_is_one_error_line(static_home):
     assert r.exit_code == 2
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: --embedder must be one of minilm, static"), r.stderr
+
+
+def test_build_passes_the_tier_and_the_recall_target_to_the_index(tmp_path, dataset_slice, monkeypatch):
+    from typer.testing import CliRunner
+
+    from failgraph.ui import cli
+
+    seed_home(tmp_path)
+    seen = {}
+
+    def fake_build(home, inputs, **kw):
+        seen.update(kw)
+        raise cli.BuildError("stopped before building")
+
+    monkeypatch.setattr(cli, "build_graph", fake_build)
+    monkeypatch.delenv(EMBEDDER_ENV, raising=False)
+    runner = CliRunner()
+    args = ["build", "--dataset", str(dataset_slice), "--no-cases", "--home", str(tmp_path)]
+    r = runner.invoke(cli.app, [*args, "--embedder", "static", "--recall", "0.9"])
+    assert r.exit_code == 2 and "stopped before building" in r.stderr
+    assert isinstance(seen["embedder"], StaticEmbedder) and seen["recall"] == 0.9
+    r = runner.invoke(cli.app, args, env={"FAILGRAPH_RECALL": "0.8", EMBEDDER_ENV: "minilm"})
+    assert isinstance(seen["embedder"], Embedder) and seen["recall"] == 0.8
+    r = runner.invoke(cli.app, [*args, "--recall", "0"])
+    assert r.exit_code == 2 and "--recall" in r.stderr
