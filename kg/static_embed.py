@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from .embed import MODEL_ID, model_dir, quiet_loading
+
+log = logging.getLogger("failgraph.index")
 
 #: PCA width of the distilled vectors (MiniLM's are 384 wide).
 STATIC_DIMS = 256
@@ -91,6 +94,9 @@ def ensure_static_model(home: Path, *, dims: int = STATIC_DIMS,
             return final, meta
         if on_distill:
             on_distill(final)
+        else:
+            log.warning("distilling the static embedding model from MiniLM into %s (once per home; about 2 minutes "
+                        "on two cores)", final)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         try:
             meta = distiller(tmp, dims)
