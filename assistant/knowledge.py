@@ -9,12 +9,12 @@ import numpy as np
 
 from ..kg.build import open_store
 from ..kg.corpus import Corpus, PastFailure, RemedyExamples, load_corpus
-from ..kg.embed import DIM, Embedder
+from ..kg.embed import TextEmbedder, embedder_dim, embedder_name, make_embedder
 from ..kg.home import GraphHome, SnapshotInfo
 from ..kg.project import project
 from ..kg.snapshot_index import INDEX_DIR, index_inputs
 from ..kg.store import GraphStore
-from ..kg.vectors import TextIndex
+from ..kg.vectors import TextIndex, recorded_embedder
 from ..ontology import Level, load_taxonomy
 from ..ontology.fixes import remedy_label
 from .charmodel import CharNGramModel
@@ -31,7 +31,7 @@ def _concepts(leaves: list[str], level: Level) -> list[str]:
 
 
 class KnowledgeBase:
-    def __init__(self, corpus: Corpus, index: TextIndex, embedder: Embedder, *, index_built: bool = False):
+    def __init__(self, corpus: Corpus, index: TextIndex, embedder: TextEmbedder, *, index_built: bool = False):
         self.corpus = corpus
         self.failures: dict[str, PastFailure] = corpus.by_key()
         self.index = index
@@ -45,14 +45,14 @@ class KnowledgeBase:
                                                     for f in labeled])
         self.cause_group_model = DiscriminantModel(
             [(f.key, groups) for f in labeled if (groups := _concepts(f.root_causes, Level.group))], self.vector_of,
-            DIM)
+            embedder_dim(embedder))
         self.index_built = index_built
         self.snapshot: SnapshotInfo | None = None  # set by from_home
 
     @classmethod
-    def from_store(cls, store: GraphStore, embedder: Embedder | None = None, index_dir: Path | None = None,
+    def from_store(cls, store: GraphStore, embedder: TextEmbedder | None = None, index_dir: Path | None = None,
                    *, show_progress: bool = False) -> KnowledgeBase:
-        embedder = embedder or Embedder()
+        embedder = embedder or make_embedder()
         corpus = load_corpus(store)
         ids, texts = index_inputs(corpus)
         if index_dir is None:
@@ -62,13 +62,18 @@ class KnowledgeBase:
         return cls(corpus, index, embedder, index_built=built)
 
     @classmethod
-    def from_home(cls, home: GraphHome, embedder: Embedder | None = None, *, show_progress: bool = False,
+    def from_home(cls, home: GraphHome, embedder: TextEmbedder | None = None, *, show_progress: bool = False,
                   snapshot: str | None = None) -> KnowledgeBase:
         """The published graph of ``home`` (or its snapshot called ``snapshot``), with the text index that
         ``failgraph build`` persisted in the snapshot (built here, and saved when the snapshot can be written, if it
-        is missing or stale). Everything is read into memory; the snapshot is pinned only while loading."""
+        is missing or stale). Everything is read into memory; the snapshot is pinned only while loading.
+
+        Without an ``embedder``: the tier ``$FAILGRAPH_EMBEDDER`` names, else the one the snapshot's index was built
+        with, else the default tier."""
         with open_store(home, snapshot) as store:
-            kb = cls.from_store(store, embedder, store.snapshot_dir / INDEX_DIR, show_progress=show_progress)
+            index_dir = store.snapshot_dir / INDEX_DIR
+            embedder = embedder or make_embedder(embedder_name() or recorded_embedder(index_dir), home.root)
+            kb = cls.from_store(store, embedder, index_dir, show_progress=show_progress)
             kb.snapshot = store.snapshot
         return kb
 

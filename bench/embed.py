@@ -1,4 +1,5 @@
-"""Embedding throughput and single-report latency of the MiniLM model per device (fp32, and fp16 on CUDA)."""
+"""Embedding throughput and single-report latency of the MiniLM model per device (fp32, and fp16 on CUDA), and of
+the static tier (CPU)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .measure import Machine, gpu_name, percentile, single_query_latencies, time
 
 # ---------------------------------------------------------------------------------------------------- embeddings
 class EmbedRow(BaseModel):
+    tier: str = "minilm"
     device: str
     precision: str
     batch_size: int
@@ -49,16 +51,18 @@ def embed_devices() -> list[tuple[str, bool]]:
 
 
 def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = None, batch_size: int = 64,
-                single: int = 50, seed: int = 0, progress: Callable[[str], None] | None = None) -> EmbedBench:
+                single: int = 50, seed: int = 0, progress: Callable[[str], None] | None = None,
+                static_home=None) -> EmbedBench:
     """MiniLM embedding throughput (texts/s, batched) and single-report latency on each device, over the same
-    synthetic case-like documents (title + report, as the index embeds them)."""
+    synthetic case-like documents (title + report, as the index embeds them); with ``static_home`` (a graph home,
+    where the static model is cached or distilled) the static tier on the CPU too."""
     from ..kg.embed import MODEL_ID, Embedder
     from .synthetic import synthetic_cases
 
     say = progress or (lambda _m: None)
     docs = [f"{c.title}\n{c.report}" for c in synthetic_cases(texts, seed)]
     rows: list[EmbedRow] = []
-    for device, half in devices or embed_devices():
+    for device, half in embed_devices() if devices is None else devices:
         precision = "fp16" if half else "fp32"
         say(f"MiniLM on {device} ({precision}): {len(docs):,} texts in batches of {batch_size}")
         emb = Embedder(device=device, batch_size=batch_size, half=half)
@@ -71,7 +75,19 @@ def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = N
                              single_p99_ms=round(percentile(lat, 0.99), 2)))
         emb = None
         gc.collect()
-    cpu = [r.texts_per_s for r in rows if r.device == "cpu"]
+    if static_home is not None:
+        from ..kg.static_embed import StaticEmbedder
+
+        say(f"static tier on cpu: {len(docs):,} texts")
+        emb = StaticEmbedder(static_home)
+        emb.encode(docs[:batch_size])
+        secs, _ = timed(emb.encode, docs)
+        lat, _ = single_query_latencies(lambda t, emb=emb: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
+        rows.append(EmbedRow(tier="static", device="cpu", precision=f"fp16 table, {emb.dim} wide", batch_size=0,
+                             texts=len(docs), seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
+                             single_p50_ms=round(statistics.median(lat), 3),
+                             single_p99_ms=round(percentile(lat, 0.99), 3)))
+    cpu = [r.texts_per_s for r in rows if r.device == "cpu" and r.tier == "minilm"]
     gpu = [r.texts_per_s for r in rows if r.device != "cpu"]
     return EmbedBench(model=MODEL_ID, texts=len(docs), mean_chars=round(float(np.mean([len(d) for d in docs])), 1),
                       gpu_name=gpu_name() if gpu else None,

@@ -23,6 +23,7 @@ class LatencyReport(BaseModel):
     throughput_per_s: float
     corpus: int
     index: str
+    embedder: str = "minilm"
 
 
 def diagnose_latency(kb: KnowledgeBase, texts: list[str], warmup: int = 5) -> LatencyReport:
@@ -38,7 +39,8 @@ def diagnose_latency(kb: KnowledgeBase, texts: list[str], warmup: int = 5) -> La
     return LatencyReport(reports=len(texts), warmup=warmup, median_ms=statistics.median(times),
                          p90_ms=percentile(times, 0.9), p99_ms=percentile(times, 0.99), mean_ms=statistics.fmean(times),
                          throughput_per_s=len(texts) / wall, corpus=len(kb.corpus.failures),
-                         index=f"{kb.index.vectors.kind} on {kb.index.vectors.device}")
+                         index=f"{kb.index.vectors.kind} on {kb.index.vectors.device}",
+                         embedder=getattr(kb.embedder, "name", "minilm"))
 
 
 __all__ = ["LatencyReport", "diagnose_latency"]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, Field
 
+from ..kg.recall import ProbePoint, check_target, measure_curve, probe_ladder
 from ..kg.vectors import APPROXIMATE_THRESHOLD, VectorIndex, build_ivf
 from .measure import (
     TARGETS,
@@ -72,6 +73,11 @@ class VectorBench(BaseModel):
     speedup_vs_bruteforce: float = Field(description="numpy brute-force p50 / failgraph's pick p50, same queries")
     p50_ms: float
     p99_ms: float
+    recall_target: float | None = Field(default=None, description="--recall: the target that chose nprobe at build "
+                                                                   "time (on a held-out sample of the corpus)")
+    nprobe: int | None = Field(default=None, description="the IVF index's nprobe (None: not an IVF index)")
+    curve: list[ProbePoint] = Field(default_factory=list, description="recall@10 and p50 of the IVF index at each "
+                                                                      "nprobe, on the benchmark's queries")
     gpu_backend: str | None = Field(default=None, description="faiss or torch: how failgraph's pick used the GPU")
     faiss_gpu: str = Field(default="no GPU", description="whether faiss could search on the GPU here")
     gpu_name: str | None = None
@@ -88,12 +94,13 @@ def _batch_rate(search_all: Callable[[np.ndarray], object], queries: np.ndarray)
 
 def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = None, seed: int = 0,
                   data: str = "cases", model: VectorModel | None = None, k: int = 10, gpu: bool | None = None,
-                  progress: Callable[[str], None] | None = None) -> VectorBench:
+                  recall: float | None = None, progress: Callable[[str], None] | None = None) -> VectorBench:
     """Exact faiss, failgraph's pick and numpy brute force over ``size`` synthetic vectors, measured side by side.
 
     With a GPU (``gpu=None``: when faiss sees one) the same queries also run on faiss' GPU exact index and on the
     IVF-Flat index moved to the GPU, and failgraph's pick is the one it makes on a GPU machine; the CPU pick is
-    measured beside it."""
+    measured beside it. With ``recall`` (a recall@10 target) failgraph's IVF index chooses its ``nprobe`` as
+    ``failgraph build --recall`` does; an IVF pick also gets its recall/latency curve over ``nprobe``."""
     import faiss
 
     from ..kg.gpu import (
@@ -105,6 +112,8 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
     )
 
     say = progress or (lambda _m: None)
+    if recall is not None:
+        check_target(recall)
     backend = gpu_backend() if gpu is not False else None
     if gpu and backend is None:
         raise ValueError("--gpu asked for, but neither faiss nor torch can use a GPU here")
@@ -186,10 +195,18 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
         picks.append(("forced approximate", True, False))
     pick_row = None
     index_desc = ""
+    nprobe = None
+    curve: list[ProbePoint] = []
     for label, approximate, on_gpu in picks:
-        say(f"{label} index")
-        build_s, vi = timed(VectorIndex.build, ids, X, approximate=approximate, use_gpu=on_gpu)
+        say(f"{label} index" + (f" (nprobe for recall@10 {recall})" if recall is not None else ""))
+        build_s, vi = timed(VectorIndex.build, ids, X, approximate=approximate, use_gpu=on_gpu, recall=recall)
         desc = vi.describe()
+        if pick_row is None and vi.kind == "ivf":
+            ivf = faiss.extract_index_ivf(vi.index)
+            nprobe = ivf.nprobe
+            say(f"recall/latency curve over nprobe (nlist {ivf.nlist})")
+            curve = measure_curve(vi.index, Q, truth, probe_ladder(ivf.nlist))
+            ivf.nprobe = nprobe
         # through VectorIndex.search, as failgraph calls it (ids, scores and exclusion included)
         row = measure(f"{label}: {desc}", vi.index, build_s, vi.device, x_mib if vi.device == "gpu" else None,
                       search_one=lambda q, vi=vi: [int(h.id) for h in vi.search(q[None, :], k)[0]],
@@ -204,7 +221,8 @@ def bench_vectors(size: int, *, queries: int = 200, brute_queries: int | None = 
                                          f"top{k}_median": round(float(np.median(sims[:, k - 1])), 3)},
                        recall_at_10=round(pick_row.recall_at_10, 4),
                        speedup_vs_bruteforce=round(brute_p50 / pick_row.p50_ms, 2), p50_ms=pick_row.p50_ms,
-                       p99_ms=pick_row.p99_ms, gpu_backend=backend, faiss_gpu=faiss_state,
+                       p99_ms=pick_row.p99_ms, recall_target=recall, nprobe=nprobe, curve=curve,
+                       gpu_backend=backend, faiss_gpu=faiss_state,
                        gpu_name=gpu_name() if gpu else None,
                        rows=rows, machine=Machine.now())
 

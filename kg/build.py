@@ -15,7 +15,7 @@ from ..ingest.cases import Case
 from ..ingest.extract import error_signature
 from ..ingest.extract.environment import extract_quantization
 from ..ingest.records import FailureRecord, IssueDocument
-from .embed import Embedder
+from .embed import TextEmbedder
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
 from .mapping import (
     NTRIPLES,
@@ -162,8 +162,9 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
                 progress: Callable[[int], None] | None = None, problems: int = 0,
                 signature_of: SignatureFn | None = error_signature,
                 quantization_of: Callable[[str], list[str]] | None = extract_quantization,
-                embedder: Embedder | None = None, on_phase: Callable[[str], None] | None = None,
-                wait: bool | float = True, on_wait: Callable[[], None] | None = None) -> BuildReport:
+                embedder: TextEmbedder | None = None, on_phase: Callable[[str], None] | None = None,
+                wait: bool | float = True, on_wait: Callable[[], None] | None = None,
+                recall: float | None = None) -> BuildReport:
     """Write records into a new Oxigraph snapshot under ``home`` and publish it.
 
     SHACL validation checks every input up to :data:`VALIDATE_MAX_RECORDS` inputs and an even sample of that many
@@ -174,7 +175,8 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
     does not embed the corpus); without one (tests) it is built on first use. ``on_phase`` is told each
     :class:`Phase` as it starts. The build holds the home's build lock: while another build holds it, ``wait``
     (True: wait, False: raise :class:`~failgraph.kg.home.HomeBusy`, seconds: wait that long at most) decides, and
-    ``on_wait`` is called once before waiting.
+    ``on_wait`` is called once before waiting. ``recall``: the recall@10 target that chooses the text index's
+    ``nprobe`` when it is an IVF index (:mod:`failgraph.kg.recall`).
     """
     inputs = as_inputs(data)
     if not inputs.records and not inputs.cases and not inputs.documents:
@@ -182,13 +184,13 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
     with home.build_lock(wait=wait, on_wait=on_wait):
         return _build_locked(home, inputs, validate=validate, progress=progress, problems=problems,
                              signature_of=signature_of, quantization_of=quantization_of, embedder=embedder,
-                             on_phase=on_phase or (lambda _: None))
+                             on_phase=on_phase or (lambda _: None), recall=recall)
 
 
 def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None,
                   progress: Callable[[int], None] | None, problems: int, signature_of: SignatureFn | None,
-                  quantization_of: Callable[[str], list[str]] | None, embedder: Embedder | None,
-                  on_phase: Callable[[str], None]) -> BuildReport:
+                  quantization_of: Callable[[str], list[str]] | None, embedder: TextEmbedder | None,
+                  on_phase: Callable[[str], None], recall: float | None = None) -> BuildReport:
     records = inputs.records
     size = len(records) + len(inputs.cases) + len(inputs.documents)
     sample = validate is None and size > VALIDATE_MAX_RECORDS
@@ -219,7 +221,7 @@ def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None
             from .snapshot_index import index_snapshot  # late: pulls in faiss, BM25 and the corpus views
 
             with OxigraphStore(snap / STORE_DIR, read_only=True) as store:
-                index_snapshot(store, snap, embedder)
+                index_snapshot(store, snap, embedder, recall=recall)
         manifest = Manifest(created=now_iso(), failgraph_version=failgraph_version(), quads=quads,
                             records=len(records), cases=len(inputs.cases), documents=len(inputs.documents),
                             issues=len(inputs.issue_keys),

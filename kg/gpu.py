@@ -9,6 +9,8 @@ tries a tiny search in a child process once, and where it fails (or faiss sees n
 
 from __future__ import annotations
 
+import glob
+import os
 import subprocess
 import sys
 from functools import cache
@@ -44,8 +46,16 @@ def faiss_gpu_usable() -> bool:
     return probe.returncode == 0
 
 
+def gpu_device_nodes() -> bool:
+    """Whether this machine shows a GPU device node (NVIDIA's, or ROCm's ``/dev/kfd``): without one, torch cannot
+    have CUDA, and asking it (importing torch, 1-2 s) is skipped, which keeps torch out of the static tier."""
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg")
+
+
 @cache
 def torch_cuda_available() -> bool:
+    if not gpu_device_nodes():
+        return False
     try:
         import torch
 
@@ -110,5 +120,5 @@ class TorchFlatIndex:
         return flat
 
 
-__all__ = ["GpuBackend", "TorchFlatIndex", "faiss_gpu_count", "faiss_gpu_usable", "gpu_backend",
+__all__ = ["GpuBackend", "TorchFlatIndex", "faiss_gpu_count", "faiss_gpu_usable", "gpu_backend", "gpu_device_nodes",
            "torch_cuda_available"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .corpus import Corpus, load_corpus
-from .embed import Embedder
+from .embed import TextEmbedder
 from .store import GraphStore
 from .vectors import TextIndex
 
@@ -18,14 +18,15 @@ def index_inputs(corpus: Corpus) -> tuple[list[str], list[str]]:
     return [f.key for f in corpus.failures], [f.index_text for f in corpus.failures]
 
 
-def index_snapshot(store: GraphStore, snapshot: Path, embedder: Embedder, *,
-                   show_progress: bool = False) -> TextIndex | None:
+def index_snapshot(store: GraphStore, snapshot: Path, embedder: TextEmbedder, *,
+                   show_progress: bool = False, recall: float | None = None) -> TextIndex | None:
     """Embed the store's past failures and save the text index into ``snapshot`` (before it is published); None when
-    no past failure has text (a graph of labels only)."""
+    no past failure has text (a graph of labels only). ``recall``: the recall@10 target that chooses ``nprobe`` when
+    the corpus is large enough for an IVF index (persisted with it)."""
     ids, texts = index_inputs(load_corpus(store))
     if not ids:
         return None
-    index = TextIndex.build(ids, texts, embedder, show_progress=show_progress)
+    index = TextIndex.build(ids, texts, embedder, show_progress=show_progress, recall=recall)
     index.save(snapshot / INDEX_DIR)
     return index
 

@@ -5,6 +5,8 @@ used: an inverted file over exact vectors (IVF-Flat: ``4·√n`` k-means lists, 
 probed). It builds several times faster than HNSW at the same recall and latency (``failgraph bench vectors`` on two
 cores: 100k vectors in 11 s against 65-70 s for HNSW M 32; 1M in 67-79 s, p50 4.1 ms, recall@10 1.0) and keeps
 scores exact; below :data:`IVF_MIN_VECTORS` (too few vectors per list) an asked-for approximate index is HNSW.
+With a recall target (``failgraph build --recall``) the IVF index's ``nprobe`` is chosen by measuring recall@10 on a
+held-out sample (:mod:`failgraph.kg.recall`) and persisted with it; without one it is :func:`ivf_probes`.
 The threshold is where exact search stops being cheap: at 20k-40k vectors a single exact query takes 5-12 ms on two
 cores, IVF-Flat 0.1-0.3 ms with recall@10 >= 0.998 (``bench vectors --size 20000|40000 [--data cases-hard]``).
 Indexes persist next to the graph and are rebuilt only when their inputs (texts and model) change.
@@ -27,8 +29,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from .cjk import cjk_bigrams
-from .embed import DIM, MODEL_ID, Embedder
+from .embed import DIM, MODEL_ID, TextEmbedder, embedder_dim, embedder_key
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
+from .recall import ProbeChoice, choose_nprobe
 
 log = logging.getLogger("failgraph.index")
 
@@ -90,12 +93,13 @@ class VectorIndex:
     """Inner-product search over normalised vectors (cosine similarity), with exclusion of ids."""
 
     def __init__(self, ids: list[str], index: faiss.Index, kind: Literal["flat", "hnsw", "ivf"], device: str,
-                 backend: GpuBackend | None = None):
+                 backend: GpuBackend | None = None, probe: ProbeChoice | None = None):
         self.ids = ids
         self.index = index
         self.kind = kind
         self.device = device
         self.backend = backend
+        self.probe = probe  # the nprobe a recall target chose (IVF only)
         self._pos = {d: i for i, d in enumerate(ids)}
 
     def vector(self, id_: str) -> np.ndarray:
@@ -104,25 +108,31 @@ class VectorIndex:
 
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, *, approximate: bool | None = None,
-              use_gpu: bool | None = None) -> VectorIndex:
+              use_gpu: bool | None = None, recall: float | None = None, dim: int = DIM) -> VectorIndex:
+        """The index for ``vectors``; ``recall``: the recall@10 target that chooses an IVF index's ``nprobe``
+        (ignored by exact and HNSW indexes); ``dim``: the width of an empty index."""
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
         backend = _resolve_gpu(use_gpu)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(vectors):
+            dim = vectors.shape[1]
         if approximate is None:
             approximate = len(ids) > APPROXIMATE_THRESHOLD and not (backend and vectors.nbytes <= GPU_EXACT_MAX_BYTES)
         if approximate and len(vectors) >= IVF_MIN_VECTORS:
-            return cls(ids, build_ivf(vectors), "ivf", "cpu")
+            index = build_ivf(vectors)
+            probe = choose_nprobe(index, vectors, recall) if recall is not None else None
+            return cls(ids, index, "ivf", "cpu", probe=probe)
         if approximate:
-            index = faiss.IndexHNSWFlat(vectors.shape[1] if len(vectors) else DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
             index.add(vectors)
             return cls(ids, index, "hnsw", "cpu")  # HNSW has no GPU implementation in faiss
         if backend == "torch":
-            return cls(ids, TorchFlatIndex(vectors if len(vectors) else np.zeros((0, DIM), "float32")), "flat", "gpu",
+            return cls(ids, TorchFlatIndex(vectors if len(vectors) else np.zeros((0, dim), "float32")), "flat", "gpu",
                        backend)
-        index = faiss.IndexFlatIP(vectors.shape[1] if len(vectors) else DIM)
+        index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         if backend:
             return cls(ids, _to_gpu(index, backend), "flat", "gpu", backend)
@@ -138,7 +148,9 @@ class VectorIndex:
             return f"hnsw (M {HNSW_M}, efConstruction {h.efConstruction}, efSearch {h.efSearch}) on {self.device}"
         if self.kind == "ivf":
             ivf = faiss.extract_index_ivf(self.index)
-            return f"ivf-flat (nlist {ivf.nlist}, nprobe {ivf.nprobe}) on {self.device}"
+            chosen = (f", recall@10 {self.probe.recall_at_10:.3f} for target {self.probe.target}" if self.probe
+                      else "")
+            return f"ivf-flat (nlist {ivf.nlist}, nprobe {ivf.nprobe}{chosen}) on {self.device}"
         return f"flat (exact) on {self.device}" + (f" via {self.backend}" if self.backend else "")
 
     def search(self, queries: np.ndarray, k: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[list[Hit]]:
@@ -157,7 +169,10 @@ class VectorIndex:
     def save(self, directory: Path) -> None:
         index = self._cpu_index()
         faiss.write_index(index, str(directory / "vectors.faiss"))
-        (directory / "vector_ids.json").write_text(json.dumps({"kind": self.kind, "ids": self.ids}), encoding="utf-8")
+        meta = {"kind": self.kind, "ids": self.ids}
+        if self.probe is not None:
+            meta["probe"] = self.probe.model_dump()
+        (directory / "vector_ids.json").write_text(json.dumps(meta), encoding="utf-8")
 
     def _cpu_index(self) -> faiss.Index:
         if self.backend == "torch":
@@ -178,11 +193,12 @@ class VectorIndex:
             return cls(meta["ids"], _to_gpu(index, backend), "flat", "gpu", backend)
         if meta["kind"] == "hnsw":
             index.hnsw.efSearch = HNSW_EF_SEARCH
+        probe = ProbeChoice.model_validate(meta["probe"]) if meta.get("probe") else None
         if meta["kind"] == "ivf":
             ivf = faiss.extract_index_ivf(index)
-            ivf.nprobe = ivf_probes(ivf.nlist)
+            ivf.nprobe = probe.nprobe if probe else ivf_probes(ivf.nlist)
             ivf.make_direct_map()  # reconstruct() for the similarity of keyword-only hits
-        return cls(meta["ids"], index, meta["kind"], "cpu")
+        return cls(meta["ids"], index, meta["kind"], "cpu", probe=probe)
 
 
 def _flat_from(index: faiss.Index) -> faiss.IndexFlatIP:
@@ -259,28 +275,46 @@ def fuse(dense: list[Hit], keyword: list[Hit], *, k: int, rrf_k: int = 60, dense
     return [Hit(id=i, score=s) for i, s in sorted(scores.items(), key=lambda kv: -kv[1])[:k]]
 
 
+#: The file of a persisted text index naming the embedding tier that built it.
+EMBEDDER_FILE = "embedder"
+
+
+def recorded_embedder(directory: Path) -> str | None:
+    """The embedding tier recorded with the text index in ``directory`` (None: none recorded or no index)."""
+    try:
+        return (directory / EMBEDDER_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 class TextIndex:
     """The dense and keyword indexes over one set of documents, persisted together."""
 
-    def __init__(self, ids: list[str], vectors: VectorIndex, keywords: KeywordIndex, fingerprint: str):
+    def __init__(self, ids: list[str], vectors: VectorIndex, keywords: KeywordIndex, fingerprint: str,
+                 embedder: str | None = None):
         self.ids = ids
         self.vectors = vectors
         self.keywords = keywords
         self.fingerprint = fingerprint
+        self.embedder = embedder  # the tier whose vectors these are (None: not recorded, MiniLM)
 
     @staticmethod
-    def fingerprint_of(ids: list[str], texts: list[str]) -> str:
-        h = hashlib.sha256(MODEL_ID.encode())
+    def fingerprint_of(ids: list[str], texts: list[str], model_key: str = MODEL_ID) -> str:
+        """The inputs' digest: the embedding model's key and every (id, text)."""
+        h = hashlib.sha256(model_key.encode())
         for i, t in zip(ids, texts, strict=True):
             h.update(i.encode("utf-8") + b"\x00" + t.encode("utf-8") + b"\x01")
         return h.hexdigest()
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], embedder: Embedder, *, show_progress: bool = False,
-              approximate: bool | None = None, use_gpu: bool | None = None) -> TextIndex:
+    def build(cls, ids: list[str], texts: list[str], embedder: TextEmbedder, *, show_progress: bool = False,
+              approximate: bool | None = None, use_gpu: bool | None = None,
+              recall: float | None = None) -> TextIndex:
         vecs = embedder.encode(texts, show_progress=show_progress)
-        return cls(ids, VectorIndex.build(ids, vecs, approximate=approximate, use_gpu=use_gpu),
-                   KeywordIndex.build(ids, texts), cls.fingerprint_of(ids, texts))
+        return cls(ids, VectorIndex.build(ids, vecs, approximate=approximate, use_gpu=use_gpu, recall=recall,
+                                          dim=embedder_dim(embedder)),
+                   KeywordIndex.build(ids, texts), cls.fingerprint_of(ids, texts, embedder_key(embedder)),
+                   getattr(embedder, "name", None))
 
     def save(self, directory: Path) -> None:
         """Write atomically: into a temporary sibling directory, then rename over the old one."""
@@ -290,6 +324,8 @@ class TextIndex:
             self.vectors.save(tmp)
             self.keywords.save(tmp)
             (tmp / "fingerprint").write_text(self.fingerprint, encoding="utf-8")
+            if self.embedder:
+                (tmp / EMBEDDER_FILE).write_text(self.embedder, encoding="utf-8")
             old = None
             if directory.exists():
                 old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
@@ -304,15 +340,16 @@ class TextIndex:
     def load(cls, directory: Path, use_gpu: bool | None = None) -> TextIndex:
         vectors = VectorIndex.load(directory, use_gpu=use_gpu)
         return cls(vectors.ids, vectors, KeywordIndex.load(directory),
-                   (directory / "fingerprint").read_text(encoding="utf-8"))
+                   (directory / "fingerprint").read_text(encoding="utf-8"), recorded_embedder(directory))
 
     @classmethod
-    def load_or_build(cls, directory: Path, ids: list[str], texts: list[str], embedder: Embedder,
+    def load_or_build(cls, directory: Path, ids: list[str], texts: list[str], embedder: TextEmbedder,
                       **kw) -> tuple[TextIndex, bool]:
-        """The persisted index if its fingerprint matches the inputs, else a fresh one (saved).
+        """The persisted index if its fingerprint matches the inputs and the embedder's model, else a fresh one
+        (saved).
 
         Returns (index, built)."""
-        fp = cls.fingerprint_of(ids, texts)
+        fp = cls.fingerprint_of(ids, texts, embedder_key(embedder))
         try:
             if (directory / "fingerprint").read_text(encoding="utf-8") == fp:
                 return cls.load(directory, use_gpu=kw.get("use_gpu")), False
@@ -338,6 +375,7 @@ class TextIndex:
 
 __all__ = [
     "APPROXIMATE_THRESHOLD",
+    "EMBEDDER_FILE",
     "GPU_EXACT_MAX_BYTES",
     "IVF_MIN_VECTORS",
     "Hit",
@@ -349,4 +387,5 @@ __all__ = [
     "gpu_count",
     "ivf_lists",
     "ivf_probes",
+    "recorded_embedder",
 ]

@@ -35,7 +35,7 @@ from .cli_github import github_app
 from .cli_ingest import ingest_app
 from .cli_serve import serve as serve_command
 from .cli_serve import ui as ui_command
-from .console import AllowServiceOpt, HomeOpt, err, fail, out, query_policy, require_extra
+from .console import AllowServiceOpt, EmbedderOpt, HomeOpt, cli_embedder, err, fail, out, query_policy, require_extra
 from .console import user_errors as _user_errors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -74,7 +74,13 @@ def build(dataset: Annotated[Path | None, typer.Option(
                                               help="Embed the past failures' texts into the new graph's text index "
                                                    "(so the first diagnosis does not).")] = True,
           wait: Annotated[bool, typer.Option("--wait/--no-wait", help="While another build of the home runs: wait "
-                                                                      "for it, or fail at once.")] = True):
+                                                                      "for it, or fail at once.")] = True,
+          embedder: EmbedderOpt = None,
+          recall: Annotated[float | None, typer.Option(
+              "--recall", min=0.01, max=1.0, envvar="FAILGRAPH_RECALL", metavar="TARGET",
+              help="Recall@10 the text index must reach when it is approximate (IVF, past 20,000 texts): nprobe is "
+                   "chosen by measuring a held-out sample and kept with the index (default: a fixed 1/64 of the "
+                   "lists; also $FAILGRAPH_RECALL).")] = None):
     """Ingest the labeled dataset, the case base and ingested threads, and (re)build the graph atomically."""
     loaded = load_dataset(dataset)
     case_load = None if no_cases else load_cases(cases)
@@ -90,11 +96,7 @@ def build(dataset: Annotated[Path | None, typer.Option(
     inputs = GraphInputs(records=loaded.records, cases=case_load.cases if case_load else [],
                          documents=load_issue_documents(gh.root))
     total = len(inputs.records) + len(inputs.cases) + len(inputs.documents)
-    embedder = None
-    if index:
-        from ..kg.embed import Embedder
-
-        embedder = Embedder()
+    encoder = cli_embedder(embedder, gh.root, follow_graph=False) if index else None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("building graph", total=total)
@@ -112,7 +114,7 @@ def build(dataset: Annotated[Path | None, typer.Option(
 
         report = build_graph(gh, inputs, validate=validate, problems=len(problems),
                              progress=lambda n: bar.advance(task, n),
-                             embedder=embedder, on_phase=on_phase, wait=wait, on_wait=on_wait)
+                             embedder=encoder, on_phase=on_phase, wait=wait, on_wait=on_wait, recall=recall)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
     if report.shacl is not None and report.shacl.sample:
@@ -244,14 +246,15 @@ def export(path: Annotated[Path, typer.Argument(help="Output file.")], home: Hom
     out.print(f"wrote {path} ({fmt}, {path.stat().st_size:,} bytes)", highlight=False)
 
 
-def _load_kb(home: Path | None):
+def _load_kb(home: Path | None, embedder: str | None = None):
     from ..assistant.knowledge import KnowledgeBase
 
     gh = GraphHome(home)
     gh.current()  # a clear error before the model loads when nothing is built
+    encoder = cli_embedder(embedder, gh.root)
     with err.status("loading the knowledge graph, the embedding model and the text index "
                     "(the first run after a build embeds every case text)…"):
-        return KnowledgeBase.from_home(gh)
+        return KnowledgeBase.from_home(gh, encoder)
 
 
 def _print_diagnosis(d, console=None) -> None:
@@ -302,7 +305,7 @@ def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error 
                                                            "exclude_urls}; one JSON answer per line.")] = None,
              as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
              top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
-             home: HomeOpt = None):
+             home: HomeOpt = None, embedder: EmbedderOpt = None):
     """Diagnose a failure report: ranked root causes with fixes, similar past failures and the graph path."""
     from ..assistant.batch import batch_answers, validation_message
     from ..assistant.diagnose import diagnose as run_diagnosis
@@ -314,7 +317,7 @@ def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error 
         fail("give either a report TEXT (or '-' for stdin) or --batch FILE.jsonl")
     if batch is not None:
         lines = decode_lines(byte_lines(batch.read_bytes()))
-        kb = _load_kb(home)
+        kb = _load_kb(home, embedder)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("diagnosing", total=len(lines))
@@ -329,7 +332,7 @@ def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error 
     report = read_stream(sys.stdin) if text == "-" else decode_argv(text, "the report")
     title = decode_argv(title, "--title") if title is not None else None
     try:
-        d = run_diagnosis(_load_kb(home), ReportRequest(text=report, title=title, top_k=top_k))
+        d = run_diagnosis(_load_kb(home, embedder), ReportRequest(text=report, title=title, top_k=top_k))
     except ReportError as e:
         fail(str(e))
     except ValidationError as e:
@@ -356,7 +359,8 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
                  prepend: Annotated[Path | None, typer.Option(
                      help="Paste this file's text in front of every report (e.g. a collect_env or pip listing, "
                           "tests/fixtures/listings/, or a start-up log, tests/fixtures/logs/) to measure how pasted "
-                          "environments and logs change the answers.")] = None):
+                          "environments and logs change the answers.")] = None,
+                 embedder: EmbedderOpt = None):
     """Leave-one-out accuracy of the diagnosis against baselines, side by side in one run."""
     from ..assistant.evaluate import DiagnosisEvaluator, load_labeled, plot_evaluation
 
@@ -387,7 +391,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
             fail(f"--prepend {prepend}: no such file")
         head = prepend.read_text(encoding="utf-8", errors="replace")
         items = [i.model_copy(update={"text": f"{head}\n{i.text}"}) for i in items]
-    kb = _load_kb(home)
+    kb = _load_kb(home, embedder)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("leave-one-out", total=len(items))
@@ -455,18 +459,20 @@ app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli
 @user_errors
 def bench_diagnose(home: HomeOpt = None,
                    n: Annotated[int, typer.Option("-n", help="How many case reports to diagnose.")] = 200,
-                   as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+                   as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                   embedder: EmbedderOpt = None):
     """Median / p99 latency of `diagnose` on real case reports after warm-up."""
     from ..bench.latency import diagnose_latency
     from ..ingest.cases import load_cases
 
     texts = [c.report for c in load_cases().cases][:n]
-    kb = _load_kb(home)
+    kb = _load_kb(home, embedder)
     rep = diagnose_latency(kb, texts)
     if as_json:
         sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
         return
-    table = Table(title=f"diagnose latency over {rep.reports} case reports ({rep.corpus} past failures, {rep.index})")
+    table = Table(title=f"diagnose latency over {rep.reports} case reports ({rep.corpus} past failures, {rep.index}, "
+                        f"{rep.embedder} embeddings)")
     for col in ("median ms", "p90 ms", "p99 ms", "mean ms", "reports/s"):
         table.add_column(col, justify="right")
     table.add_row(f"{rep.median_ms:.1f}", f"{rep.p90_ms:.1f}", f"{rep.p99_ms:.1f}", f"{rep.mean_ms:.1f}",

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .console import err, user_errors
+from .console import HomeOpt, err, user_errors
 
 #: Tables are wide: when stdout is not a terminal (a file, a CI log) print them at 160 columns instead of 80.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -85,13 +85,18 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
                                                             "gaussian (random centres, no model).")] = "cases",
                       gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Also measure faiss on the "
                                                                   "GPU (default: when faiss sees one).")] = None,
+                      recall: Annotated[float | None, typer.Option(
+                          "--recall", min=0.01, max=1.0, metavar="TARGET",
+                          help="Choose the IVF index's nprobe for this recall@10, as `failgraph build --recall` "
+                               "does (held-out sample of the vectors).")] = None,
                       save: SaveOpt = None):
     """Exact faiss vs the approximate index failgraph picks vs numpy brute force: build, p50/p99, recall@10, memory."""
     from ..bench.vectors import VECTOR_DATA, bench_vectors
 
     if data not in VECTOR_DATA:
         raise ValueError(f"--data must be one of {', '.join(VECTOR_DATA)}, not {data!r}")
-    rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, progress=_progress(as_json))
+    rep = bench_vectors(size, queries=queries, seed=seed, data=data, gpu=gpu, recall=recall,
+                        progress=_progress(as_json))
     if _emitted(rep, save, as_json):
         return
     t = _table(f"vector search over {rep.size:,} × {rep.dim} vectors ({rep.data})",
@@ -105,6 +110,12 @@ def bench_vectors_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: S
     if rep.gpu_backend:
         out.print(f"GPU: {rep.gpu_name or 'unknown'}; failgraph's GPU path: {rep.gpu_backend}; faiss: {rep.faiss_gpu}",
                   highlight=False)
+    if rep.curve:
+        c = _table("IVF recall/latency over nprobe (the benchmark's queries)", ("nprobe", "recall@10", "p50 ms"))
+        for pt in rep.curve:
+            c.add_row(str(pt.nprobe), _f(pt.recall_at_10), _f(pt.p50_ms), style="bold" if pt.nprobe == rep.nprobe
+                      else None)
+        out.print(c)
     out.print(f"failgraph's pick: {rep.index}; recall@10 {rep.recall_at_10:.3f}, "
               f"{rep.speedup_vs_bruteforce:,.1f}× faster than numpy brute force (p50)", highlight=False)
 
@@ -116,22 +127,30 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
                     device: Annotated[str, typer.Option(help="cpu, cuda or all (every device here; CUDA in fp32 "
                                                         "and fp16).")] = "all",
                     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
-                    as_json: JsonOpt = False, save: SaveOpt = None):
-    """MiniLM embedding throughput (texts/s) and single-report latency on the CPU and, when present, the GPU."""
+                    embedder: Annotated[str, typer.Option("--embedder", metavar="minilm|static|all",
+                                                          help="Tiers to measure (static: on the CPU, with the "
+                                                               "model cached in --home).")] = "minilm",
+                    home: HomeOpt = None, as_json: JsonOpt = False, save: SaveOpt = None):
+    """Embedding throughput (texts/s) and single-report latency: MiniLM on the CPU and, when present, the GPU; the
+    static tier on the CPU."""
     from ..bench.embed import bench_embed, embed_devices
+    from ..kg.home import resolve_home
 
     if device not in ("cpu", "cuda", "all"):
         raise ValueError(f"--device must be cpu, cuda or all, not {device!r}")
-    devices = [d for d in embed_devices() if device == "all" or d[0] == device]
-    if not devices:
+    if embedder not in ("minilm", "static", "all"):
+        raise ValueError(f"--embedder must be minilm, static or all, not {embedder!r}")
+    devices = [] if embedder == "static" else [d for d in embed_devices() if device == "all" or d[0] == device]
+    if not devices and embedder != "static":
         raise ValueError("--device cuda asked for, but torch sees no CUDA device")
-    rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json))
+    rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json),
+                      static_home=resolve_home(home) if embedder != "minilm" else None)
     if _emitted(rep, save, as_json):
         return
     t = _table(f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)",
-               ("device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"))
+               ("tier", "device", "precision", "batch", "seconds", "texts/s", "single p50 ms", "single p99 ms"))
     for r in rep.rows:
-        t.add_row(r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
+        t.add_row(r.tier, r.device, r.precision, str(r.batch_size), _f(r.seconds, 2), _f(r.texts_per_s, 1),
                   _f(r.single_p50_ms, 1), _f(r.single_p99_ms, 1))
     out.print(t)
     if rep.speedup_gpu_vs_cpu:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .console import AllowServiceOpt, HomeOpt, err, fail, query_policy, require_extra
+from .console import AllowServiceOpt, EmbedderOpt, HomeOpt, err, fail, query_policy, require_extra
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on (default: loopback only).")]
 
@@ -50,6 +50,16 @@ def _github_bot(root: Path):
     return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose)
 
 
+def _check_embedder(name: str | None) -> str | None:
+    """The tier ``--embedder`` or ``$FAILGRAPH_EMBEDDER`` names (None: the graph's), or one error line."""
+    from ..kg.embed import embedder_name
+
+    try:
+        return embedder_name(name)
+    except ValueError as e:
+        fail(str(e))
+
+
 def serve(host: HostOpt = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
           home: HomeOpt = None,
@@ -65,7 +75,7 @@ def serve(host: HostOpt = "127.0.0.1",
           public_url: Annotated[str | None, typer.Option(
               "--public-url", help="The URL clients reach /sparql at (its service description and the base IRI of "
                                    "queries); default http://HOST:PORT/sparql")] = None,
-          allow_service: AllowServiceOpt = None):
+          allow_service: AllowServiceOpt = None, embedder: EmbedderOpt = None):
     """Serve the HTTP API (/v1/similar, /v1/diagnose, /v1/issues, /healthz; docs at /docs) and a read-only SPARQL 1.1
     endpoint at /sparql; with FAILGRAPH_GITHUB_WEBHOOK_SECRET set, also the GitHub bot's /github/webhook."""
     require_extra(("fastapi", "uvicorn"), "serve", "failgraph serve")
@@ -80,6 +90,7 @@ def serve(host: HostOpt = "127.0.0.1",
     from .httpapi import ApiLimits, EndpointSettings, create_app
 
     root = _check_home(home)
+    tier = _check_embedder(embedder)
     policy = query_policy(allow_service)
     github = _github_bot(root)
     try:
@@ -92,7 +103,12 @@ def serve(host: HostOpt = "127.0.0.1",
         fail(str(e))
     gh = GraphHome(root)
     served = graph.snapshot.name if isinstance(graph, SnapshotStore) else None  # the KB reads the same snapshot
-    app = create_app(lambda: KnowledgeBase.from_home(gh, snapshot=served), graph, preload=True, endpoint=endpoint,
+    from ..kg.embed import make_embedder
+
+    def knowledge() -> KnowledgeBase:
+        return KnowledgeBase.from_home(gh, make_embedder(tier, root) if tier else None, snapshot=served)
+
+    app = create_app(knowledge, graph, preload=True, endpoint=endpoint,
                      limits=ApiLimits(max_body_bytes=max_body),
                      sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows), github=github)
     hook = ", GitHub webhook: /github/webhook" if github is not None else ""
@@ -104,12 +120,13 @@ def serve(host: HostOpt = "127.0.0.1",
 def ui(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8501,
        host: HostOpt = "127.0.0.1",
        home: HomeOpt = None,
-       allow_service: AllowServiceOpt = None):
+       allow_service: AllowServiceOpt = None, embedder: EmbedderOpt = None):
     """Open the troubleshooting chat, the graph explorer and the SPARQL page (Streamlit) in the browser."""
     from ..kg.sparql_text import ALLOWED_SERVICES_ENV
 
     require_extra(("streamlit", "altair", "pandas"), "ui", "failgraph ui")
     root = _check_home(home)
+    tier = _check_embedder(embedder)
     policy = query_policy(allow_service)
     app_py = Path(__file__).resolve().with_name("app.py")
     args = [sys.executable, "-m", "streamlit", "run", str(app_py),
@@ -118,6 +135,10 @@ def ui(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port 
             "--global.developmentMode", "false", "--client.toolbarMode", "minimal", "--", "--home", str(root)]
     env = dict(os.environ, FAILGRAPH_HOME=str(root))
     env[ALLOWED_SERVICES_ENV] = " ".join(sorted(policy.allowed_services))  # the app reads its policy from here
+    if tier:
+        from ..kg.embed import EMBEDDER_ENV
+
+        env[EMBEDDER_ENV] = tier  # and its embedding tier (KnowledgeBase.from_home reads it)
     err.print(f"failgraph UI on http://{host}:{port} (graph home {root})", highlight=False)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -15,6 +15,11 @@ err = Console(stderr=True)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Graph home directory (default: $FAILGRAPH_HOME or "
                                                                   "the user data dir).")]
+EmbedderOpt = Annotated[str | None, typer.Option(
+    "--embedder", metavar="minilm|static",
+    help="Embedding tier: minilm (the transformer) or static (distilled from it at first use and cached in the home; "
+         "about 1 ms a report, no torch). Default: $FAILGRAPH_EMBEDDER, else the tier the graph's index was built "
+         "with, else minilm.")]
 AllowServiceOpt = Annotated[list[str] | None, typer.Option(
     "--allow-service", metavar="IRI",
     help="A SPARQL endpoint that SERVICE may call (repeatable; also $FAILGRAPH_SPARQL_ALLOWED_SERVICES). Without "
@@ -73,4 +78,20 @@ def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None
     return decorate
 
 
-__all__ = ["AllowServiceOpt", "HomeOpt", "err", "fail", "out", "query_policy", "user_errors"]
+def cli_embedder(name: str | None, home: Path | None, *, follow_graph: bool = True):
+    """The embedder of ``--embedder``, else of ``$FAILGRAPH_EMBEDDER``; with ``follow_graph``, None when neither
+    names one (the knowledge base then takes the tier its graph's index was built with), else the default tier.
+    Distilling the static model (first use in a home) is announced on stderr."""
+    from ..kg.embed import embedder_name, make_embedder
+    from ..kg.home import resolve_home
+
+    tier = embedder_name(name)
+    if tier is None and follow_graph:
+        return None
+    return make_embedder(tier, resolve_home(home), on_distill=lambda path: err.print(
+        f"distilling the static embedding model from MiniLM into {path} (once per home; about 2 minutes on two "
+        "cores)…", highlight=False, soft_wrap=True))
+
+
+__all__ = ["AllowServiceOpt", "EmbedderOpt", "HomeOpt", "cli_embedder", "err", "fail", "out", "query_policy",
+           "user_errors"]

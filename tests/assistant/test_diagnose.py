@@ -140,7 +140,7 @@ def test_odd_reports_still_get_answers(small_kb):
 
 def test_cli_batch_contract(tmp_path, small_kb, monkeypatch):
     from failgraph.ui import cli
-    monkeypatch.setattr(cli, "_load_kb", lambda home: small_kb)
+    monkeypatch.setattr(cli, "_load_kb", lambda home, embedder=None: small_kb)
     batch = tmp_path / "in.jsonl"
     lines = [{"id": 1, "text": QWEN2_KEYERROR, "exclude_urls": []},
              {"id": "two", "text": "training Llama 2 with deepspeed zero3 hangs at the first step"},

@@ -86,7 +86,7 @@ def test_cli_eval_says_which_reports_it_left_out(tmp_path, small_kb, monkeypatch
     from typer.testing import CliRunner
 
     from failgraph.ui import cli
-    monkeypatch.setattr(cli, "_load_kb", lambda home: small_kb)
+    monkeypatch.setattr(cli, "_load_kb", lambda home, embedder=None: small_kb)
     f = next(f for f in small_kb.corpus.failures if f.root_causes)
     line = {"symptom": f.symptoms[0], "root_cause": f.root_causes[0], "source_url": f.url}
     path = tmp_path / "items.jsonl"

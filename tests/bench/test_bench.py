@@ -103,3 +103,17 @@ def test_cli_prints_one_json_object_and_tables():
     assert res.exit_code == 2
     res = runner.invoke(bench_app, ["embed", "--device", "tpu"])
     assert res.exit_code == 2 and "--device" in res.output
+
+
+def test_vectors_bench_reports_the_setting_a_recall_target_chooses_and_the_curve():
+    runner = CliRunner()
+    res = runner.invoke(bench_app, ["vectors", "--size", "20100", "--queries", "30", "--data", "gaussian",
+                                    "--recall", "0.9", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["recall_target"] == 0.9 and "target 0.9" in data["index"]
+    curve = {pt["nprobe"]: pt for pt in data["curve"]}
+    assert data["nprobe"] in curve and max(curve) == int(data["index"].split("nlist ")[1].split(",")[0])
+    assert curve[max(curve)]["recall_at_10"] == 1.0  # probing every list is exhaustive
+    assert data["recall_at_10"] > 0 and data["p50_ms"] > 0 and data["speedup_vs_bruteforce"] > 0
+    assert runner.invoke(bench_app, ["vectors", "--size", "500", "--recall", "1.5"]).exit_code == 2

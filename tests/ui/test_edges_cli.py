@@ -36,7 +36,7 @@ def seen(kb, monkeypatch):
         reports.append(req)
         return real(kb_, req)
 
-    monkeypatch.setattr(cli, "_load_kb", lambda home: kb)
+    monkeypatch.setattr(cli, "_load_kb", lambda home, embedder=None: kb)
     monkeypatch.setattr(engine, "diagnose", spy)
     monkeypatch.setattr("failgraph.assistant.batch.diagnose", spy)
     return reports

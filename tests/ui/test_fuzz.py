@@ -197,7 +197,7 @@ def cli_app(kb):
     from failgraph.ui import cli
 
     real = cli._load_kb
-    cli._load_kb = lambda home: kb  # the knowledge base of this module, loaded once
+    cli._load_kb = lambda home, embedder=None: kb  # the knowledge base of this module, loaded once
     yield cli.app
     cli._load_kb = real
 
