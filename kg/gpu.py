@@ -9,6 +9,7 @@ tries a tiny search in a child process once, and where it fails (or faiss sees n
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from functools import cache
@@ -44,8 +45,23 @@ def faiss_gpu_usable() -> bool:
     return probe.returncode == 0
 
 
+#: Device nodes through which a Linux machine shows a GPU to processes (NVIDIA, AMD ROCm, WSL).
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def gpu_device_visible() -> bool:
+    """Whether a GPU may be visible here: on Linux, one of :data:`GPU_DEVICE_NODES` exists (elsewhere: assumed)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.path.exists(node) for node in GPU_DEVICE_NODES)
+
+
 @cache
 def torch_cuda_available() -> bool:
+    """Whether torch can use CUDA here. Without a GPU device node torch cannot, and importing torch only to ask (over
+    a second) is skipped unless something already imported it."""
+    if "torch" not in sys.modules and not gpu_device_visible():
+        return False
     try:
         import torch
 
