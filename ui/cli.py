@@ -437,7 +437,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         out.print(f"wrote {plot}")
 
 
-app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli_bench.py) and diagnose (below)
+app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli_bench.py), diagnose and startup (below)
 
 
 @bench_app.command("diagnose")
@@ -460,6 +460,36 @@ def bench_diagnose(home: HomeOpt = None,
         table.add_column(col, justify="right")
     table.add_row(f"{rep.median_ms:.1f}", f"{rep.p90_ms:.1f}", f"{rep.p99_ms:.1f}", f"{rep.mean_ms:.1f}",
                   f"{rep.throughput_per_s:.1f}")
+    out.print(table)
+
+
+@bench_app.command("startup")
+@user_errors
+def bench_startup_cmd(home: HomeOpt = None,
+                      runs: Annotated[int, typer.Option("--runs", min=1, max=20, help="Runs of each command.")] = 3,
+                      serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                          help="Also time the server's start.")] = True,
+                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+    """Start-up times in fresh processes: --help, a one-shot diagnose, the server until its knowledge base is loaded
+    (median wall and CPU seconds, and the ratio to the target)."""
+    from ..bench.startup import bench_startup
+    from ..kg.home import GraphHome
+
+    gh = GraphHome(home)
+    gh.current()  # a clear error when nothing is built
+    rep = bench_startup(gh.root, runs=runs, serve=serve,
+                        progress=lambda m: err.print(f"[dim]… {m}[/]", highlight=False))
+    if as_json:
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
+        return
+    table = Table(title=f"start-up, median of {rep.runs} runs (load average {rep.machine.load_average}, "
+                        f"{rep.machine.cpus} CPUs)")
+    for col in ("command", "wall s", "CPU s", "target s", "wall / target"):
+        table.add_column(col, justify="left" if col == "command" else "right")
+    for r in rep.rows:
+        table.add_row(r.command if len(r.command) < 60 else r.command[:57] + "…", f"{r.median_wall_s:.2f}",
+                      f"{r.median_cpu_s:.2f}", "—" if r.target_s is None else f"{r.target_s:.1f}",
+                      "—" if r.ratio_to_target is None else f"{r.ratio_to_target:.2f}")
     out.print(table)
 
 
