@@ -15,6 +15,7 @@ from ..kg.snapshot_index import INDEX_DIR, index_inputs
 from ..kg.snapshot_pin import STORE_DIR, pinned_snapshot
 from ..kg.vectors import TextIndex
 from .persist import TrainedModels, models_key, snapshot_models
+from .statistics import LabelStatistics
 
 if TYPE_CHECKING:
     from ..kg.store import GraphStore
@@ -29,8 +30,6 @@ class KnowledgeBase:
         self.index = index
         self.embedder = embedder
         self.projection = project(corpus)  # the graph the walk reads its statistics from and explains along
-        from .statistics import LabelStatistics
-
         self.stats = LabelStatistics(self.projection)
         self.models_trained = models is None
         models = models or TrainedModels.train(corpus, self.vector_of, self.dim)
@@ -44,7 +43,7 @@ class KnowledgeBase:
     @property
     def dim(self) -> int:
         """The dimension of the text index's vectors."""
-        return int(getattr(self.index.vectors.index, "d", DIM))
+        return _dim(self.index)
 
     @classmethod
     def from_store(cls, store: GraphStore, embedder: Embedder | None = None, index_dir: Path | None = None,
@@ -74,9 +73,8 @@ class KnowledgeBase:
             corpus, _ = snapshot_corpus(snap, lambda: _corpus_from_graph(snap))
             ids, texts = index_inputs(corpus)
             index, built = TextIndex.load_or_build(snap / INDEX_DIR, ids, texts, embedder, show_progress=show_progress)
-            dim = int(getattr(index.vectors.index, "d", DIM))
             models, trained = snapshot_models(snap, models_key(corpus_key(snap), index.fingerprint), corpus,
-                                              index.vectors.vector, dim)
+                                              index.vectors.vector, _dim(index))
             kb = cls(corpus, index, embedder, index_built=built, models=models)
             kb.models_trained = trained
             kb.snapshot = info
@@ -84,6 +82,10 @@ class KnowledgeBase:
 
     def vector_of(self, key: str) -> np.ndarray:
         return self.index.vectors.vector(key)
+
+
+def _dim(index: TextIndex) -> int:
+    return int(getattr(index.vectors.index, "d", DIM))
 
 
 def _corpus_from_graph(snapshot: Path) -> Corpus:

@@ -8,7 +8,6 @@ Files are written atomically (:func:`failgraph.ingest.files.write_atomic`): a re
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import zipfile
@@ -103,9 +102,5 @@ def load_or_build(what: str, where: Path, load: Callable[[], T | None], build: C
     return value, True
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-__all__ = ["UNREADABLE", "Header", "key_of", "load_or_build", "read_json", "source_digest", "split_header",
-           "with_header", "writable"]
+__all__ = ["UNREADABLE", "Header", "key_of", "load_or_build", "source_digest", "split_header", "with_header",
+           "writable"]
