@@ -15,9 +15,12 @@ and no per-document vectors are kept (an excluded issue's text is vectorised aga
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from collections.abc import Callable
+from functools import cached_property
 
+import numpy as np
+
+from .chargrams import CharTfidf
 from .statistics import label_shares
 
 #: Smoothing of the complement counts (chosen on a 20-fold split of the case base: 0.1–0.3 alike, 1.0 much worse).
@@ -32,33 +35,78 @@ CHUNK = 5_000
 
 class CharNGramModel:
     def __init__(self, docs: list[tuple[str, str, list[str]]], *, alpha: float = ALPHA, min_df: int = 2):
-        """``docs``: (issue key, text, labels) triples; the labels are concepts of one taxonomy level."""
+        """``docs``: (issue key, text, labels) triples; the labels are concepts of one taxonomy level. Training fits
+        the vocabulary with scikit-learn; answering uses only :class:`~failgraph.assistant.chargrams.CharTfidf`."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.alpha = alpha
         self.labels = sorted({lab for _, _, labs in docs for lab in labs})
         self._li = {lab: i for i, lab in enumerate(self.labels)}
-        self._by_key: dict[str, list[tuple[str, np.ndarray]]] = {}
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True,
-                                          max_features=MAX_FEATURES, dtype=np.float32,
-                                          min_df=max(1, min(min_df, len(docs) // 2)))
+        self.entry_keys: list[str] = []
+        weights: list[np.ndarray] = []
+        texts: list[str] = []
+        fitter = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, max_features=MAX_FEATURES,
+                                 dtype=np.float32, min_df=max(1, min(min_df, len(docs) // 2)))
+        self.vectorizer = CharTfidf({}, np.zeros(0, dtype=np.float32), NGRAMS)
         self.counts = np.zeros((len(self.labels), 0))
         if docs:
             step = max(1.0, len(docs) / VOCABULARY_SAMPLE)
             sample = docs if step == 1.0 else [docs[int(i * step)] for i in range(VOCABULARY_SAMPLE)]
-            fitted = self.vectorizer.fit_transform([t for _, t, _ in sample])
+            fitted = fitter.fit_transform([t for _, t, _ in sample])
+            self.vectorizer = CharTfidf.from_sklearn(fitter)
             self.counts = np.zeros((len(self.labels), fitted.shape[1]))
             if sample is docs:  # the sample is everything: its vectors are the counts' input
-                self._add(docs, fitted)
+                self._add(docs, fitted, weights, texts)
             else:
                 for at in range(0, len(docs), CHUNK):
                     chunk = docs[at:at + CHUNK]
-                    self._add(chunk, self.vectorizer.transform([t for _, t, _ in chunk]))
+                    self._add(chunk, fitter.transform([t for _, t, _ in chunk]), weights, texts)
         self.class_totals = self.counts.sum(axis=1)
+        self.entry_weights = np.array(weights).reshape(len(weights), len(self.labels))
+        self._text_of: Callable[[int], str] = texts.__getitem__
 
-    def _add(self, docs: list[tuple[str, str, list[str]]], rows) -> None:
-        weights = np.array([label_shares(labs, self._li) for _, _, labs in docs])
-        self.counts += np.asarray((rows.T @ weights).T)
-        for (key, text, _), w in zip(docs, weights, strict=True):
-            self._by_key.setdefault(key, []).append((text, w))
+    def _add(self, docs: list[tuple[str, str, list[str]]], rows, weights: list, texts: list) -> None:
+        w = np.array([label_shares(labs, self._li) for _, _, labs in docs])
+        self.counts += np.asarray((rows.T @ w).T)
+        for (key, text, _), wi in zip(docs, w, strict=True):
+            self.entry_keys.append(key)
+            weights.append(wi)
+            texts.append(text)
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What the model persists: JSON-able parameters and arrays (no per-document text: an excluded issue's text
+        comes back through ``text_of`` given to :meth:`from_state`)."""
+        vocab = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+        return ({"alpha": self.alpha, "labels": self.labels, "ngram_range": list(self.vectorizer.ngram_range),
+                 "vocabulary": vocab, "entry_keys": self.entry_keys},
+                {"idf": self.vectorizer.idf_, "counts": self.counts, "class_totals": self.class_totals,
+                 "entry_weights": self.entry_weights})
+
+    @classmethod
+    def from_state(cls, params: dict, arrays: dict[str, np.ndarray], text_of: Callable[[str], str]) -> CharNGramModel:
+        """The model :meth:`state` describes; ``text_of(key)``: the text an issue was trained on."""
+        m = cls.__new__(cls)
+        m.alpha = float(params["alpha"])
+        m.labels = list(params["labels"])
+        m._li = {lab: i for i, lab in enumerate(m.labels)}
+        m.entry_keys = list(params["entry_keys"])
+        m.vectorizer = CharTfidf({g: j for j, g in enumerate(params["vocabulary"])}, arrays["idf"],
+                                 tuple(params["ngram_range"]))
+        m.counts, m.class_totals, m.entry_weights = arrays["counts"], arrays["class_totals"], arrays["entry_weights"]
+        if m.counts.shape != (len(m.labels), m.vectorizer.features) or m.class_totals.shape != (len(m.labels),) \
+                or m.entry_weights.shape != (len(m.entry_keys), len(m.labels)):
+            raise ValueError("the character model's arrays do not fit its labels and vocabulary")
+        keys = m.entry_keys
+        m._text_of = lambda e: text_of(keys[e])
+        return m
+
+    @cached_property
+    def _entries(self) -> dict[str, list[int]]:
+        """Issue key → its entries (built on the first exclusion)."""
+        out: dict[str, list[int]] = {}
+        for e, key in enumerate(self.entry_keys):
+            out.setdefault(key, []).append(e)
+        return out
 
     @property
     def features(self) -> int:
@@ -68,17 +116,23 @@ class CharNGramModel:
         """P(label | text) over this model's labels; empty when the text has no known n-gram."""
         if len(self.labels) < 2 or not self.features:
             return {}
-        q = self.vectorizer.transform([text])
-        if q.nnz == 0:
+        idx, val32 = self.vectorizer.row(text)
+        if not len(idx):
             return {}
-        idx, val = q.indices, q.data.astype(np.float64)
+        val = val32.astype(np.float64)
         counts = self.counts[:, idx]  # fancy indexing: a copy
-        totals = self.class_totals.copy()
+        totals = np.array(self.class_totals, dtype=np.float64)
         for key in exclude:
-            for doc_text, w in self._by_key.get(key, ()):
-                row = self.vectorizer.transform([doc_text])
-                counts -= w[:, None] * row[:, idx].toarray()
-                totals -= w * row.sum()
+            for e in self._entries.get(key, ()):
+                w = self.entry_weights[e]
+                row_idx, row_val = self.vectorizer.row(self._text_of(e))
+                dense = np.zeros(len(idx), dtype=np.float32)
+                at = np.searchsorted(row_idx, idx)
+                hit = (at < len(row_idx)) & (row_idx[np.minimum(at, len(row_idx) - 1)] == idx) if len(row_idx) \
+                    else np.zeros(len(idx), dtype=bool)
+                dense[hit] = row_val[at[hit]]
+                counts -= w[:, None] * dense[None, :]
+                totals -= w * row_val.sum()
         complement = counts.sum(axis=0)[None, :] - counts + self.alpha
         complement_total = (totals.sum() - totals) + self.alpha * self.features
         jll = -(np.log(complement / complement_total[:, None]) @ val)

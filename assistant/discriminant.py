@@ -13,6 +13,7 @@ is kept but its label weights; an excluded issue's vector is read back from the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property
 
 import numpy as np
 
@@ -36,7 +37,8 @@ class DiscriminantModel:
         self.vector_of = vector_of
         self.labels = sorted({lab for _, labs in docs for lab in labs})
         self._li = {lab: i for i, lab in enumerate(self.labels)}
-        self._weights: dict[str, list[np.ndarray]] = {}
+        self.entry_keys: list[str] = []
+        weights: list[np.ndarray] = []
         self.class_weight = np.zeros(len(self.labels))
         self.class_sum = np.zeros((len(self.labels), dim))
         self.second_moment = np.zeros((dim, dim))
@@ -50,8 +52,48 @@ class DiscriminantModel:
             self.second_moment += x.T @ x
             self.documents += len(chunk)
             for (key, _), wi in zip(chunk, w, strict=True):
-                self._weights.setdefault(key, []).append(wi)
+                self.entry_keys.append(key)
+                weights.append(wi)
+        self.entry_weights = np.array(weights).reshape(len(weights), len(self.labels))
         self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What the model persists: JSON-able parameters and arrays (the solved discriminant included)."""
+        arrays = {"class_weight": self.class_weight, "class_sum": self.class_sum, "second_moment": self.second_moment,
+                  "entry_weights": self.entry_weights}
+        if self._coef is not None:
+            coef, intercept, present = self._coef
+            arrays |= {"coef": coef, "intercept": intercept, "present": present}
+        return ({"shrinkage": self.shrinkage, "labels": self.labels, "documents": self.documents,
+                 "entry_keys": self.entry_keys}, arrays)
+
+    @classmethod
+    def from_state(cls, params: dict, arrays: dict[str, np.ndarray],
+                   vector_of: Callable[[str], np.ndarray]) -> DiscriminantModel:
+        """The model :meth:`state` describes; ``vector_of(key)`` as for the constructor."""
+        m = cls.__new__(cls)
+        m.shrinkage = float(params["shrinkage"])
+        m.vector_of = vector_of
+        m.labels = list(params["labels"])
+        m._li = {lab: i for i, lab in enumerate(m.labels)}
+        m.documents = float(params["documents"])
+        m.entry_keys = list(params["entry_keys"])
+        m.class_weight, m.class_sum = arrays["class_weight"], arrays["class_sum"]
+        m.second_moment, m.entry_weights = arrays["second_moment"], arrays["entry_weights"]
+        k, dim = m.class_sum.shape if m.class_sum.ndim == 2 else (-1, -1)
+        if k != len(m.labels) or m.class_weight.shape != (k,) or m.second_moment.shape != (dim, dim) \
+                or m.entry_weights.shape != (len(m.entry_keys), k):
+            raise ValueError("the discriminant's arrays do not fit its labels")
+        m._coef = (arrays["coef"], arrays["intercept"], arrays["present"]) if "coef" in arrays else None
+        return m
+
+    @cached_property
+    def _weights(self) -> dict[str, list[np.ndarray]]:
+        """Issue key → the label weights of its entries (built on the first exclusion)."""
+        out: dict[str, list[np.ndarray]] = {}
+        for key, w in zip(self.entry_keys, self.entry_weights, strict=True):
+            out.setdefault(key, []).append(w)
+        return out
 
     def _solve(self, weight: np.ndarray, sums: np.ndarray, moment: np.ndarray, n: float):
         """(coefficients, intercepts, the labels that have documents) or None when fewer than two labels do."""

@@ -4,54 +4,56 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..kg.build import open_store
-from ..kg.corpus import Corpus, PastFailure, RemedyExamples, load_corpus
-from ..kg.embed import TextEmbedder, embedder_dim, embedder_name, make_embedder
+from ..kg.corpus import Corpus, PastFailure, RemedyExamples, corpus_key, load_corpus, snapshot_corpus
+from ..kg.embed import DIM, TextEmbedder, embedder_name, make_embedder
 from ..kg.home import GraphHome, SnapshotInfo
 from ..kg.project import project
 from ..kg.snapshot_index import INDEX_DIR, index_inputs
-from ..kg.store import GraphStore
+from ..kg.snapshot_pin import STORE_DIR, pinned_snapshot
 from ..kg.vectors import TextIndex, recorded_embedder
-from ..ontology import Level, load_taxonomy
 from ..ontology.fixes import remedy_label
-from .charmodel import CharNGramModel
-from .discriminant import DiscriminantModel
+from .persist import TrainedModels, models_key, snapshot_models
 from .questions import FactProfile
 from .statistics import LabelStatistics
 from .textmodel import TextModel
 
-
-def _concepts(leaves: list[str], level: Level) -> list[str]:
-    """The root-cause concepts at ``level`` above these leaves (leaves whose chain skips the level are left out)."""
-    tax = load_taxonomy()
-    return [lab for leaf in leaves if (lab := tax.label_at("root_cause", leaf, level)) is not None]
+if TYPE_CHECKING:
+    from ..kg.store import GraphStore
 
 
 class KnowledgeBase:
-    def __init__(self, corpus: Corpus, index: TextIndex, embedder: TextEmbedder, *, index_built: bool = False):
+    def __init__(self, corpus: Corpus, index: TextIndex, embedder: TextEmbedder, *, index_built: bool = False,
+                 models: TrainedModels | None = None):
+        """``models``: the trained models read back from a snapshot (default: trained here over ``corpus``)."""
         self.corpus = corpus
         self.failures: dict[str, PastFailure] = corpus.by_key()
         self.index = index
         self.embedder = embedder
         self.projection = project(corpus)  # the graph the walk reads its statistics from and explains along
         self.stats = LabelStatistics(self.projection)
-        labeled = [f for f in corpus.failures if f.root_causes]
-        self.cause_text_model = TextModel([(f.key, f.index_text, f.root_causes) for f in labeled])
-        self.symptom_text_model = TextModel([(f.key, f.index_text, f.symptoms) for f in labeled])
-        self.cause_category_model = CharNGramModel([(f.key, f.index_text, _concepts(f.root_causes, Level.category))
-                                                    for f in labeled])
-        self.cause_group_model = DiscriminantModel(
-            [(f.key, groups) for f in labeled if (groups := _concepts(f.root_causes, Level.group))], self.vector_of,
-            embedder_dim(embedder))
+        self.models_trained = models is None
+        models = models or TrainedModels.train(corpus, self.vector_of, self.dim)
+        self.cause_text_model = models.cause_text
+        self.symptom_text_model = models.symptom_text
+        self.cause_category_model = models.cause_category
+        self.cause_group_model = models.cause_group
         self.index_built = index_built
         self.snapshot: SnapshotInfo | None = None  # set by from_home
+
+    @property
+    def dim(self) -> int:
+        """The dimension of the text index's vectors."""
+        return _dim(self.index)
 
     @classmethod
     def from_store(cls, store: GraphStore, embedder: TextEmbedder | None = None, index_dir: Path | None = None,
                    *, show_progress: bool = False) -> KnowledgeBase:
+        """Everything read from ``store`` and trained here (the text index loaded from ``index_dir`` when it holds a
+        current one)."""
         embedder = embedder or make_embedder()
         corpus = load_corpus(store)
         ids, texts = index_inputs(corpus)
@@ -64,17 +66,25 @@ class KnowledgeBase:
     @classmethod
     def from_home(cls, home: GraphHome, embedder: TextEmbedder | None = None, *, show_progress: bool = False,
                   snapshot: str | None = None) -> KnowledgeBase:
-        """The published graph of ``home`` (or its snapshot called ``snapshot``), with the text index that
-        ``failgraph build`` persisted in the snapshot (built here, and saved when the snapshot can be written, if it
-        is missing or stale). Everything is read into memory; the snapshot is pinned only while loading.
+        """The published graph of ``home`` (or its snapshot called ``snapshot``) as ``failgraph build`` persisted it:
+        the corpus, the text index and the trained models are read from the snapshot (each one missing or stale is
+        rebuilt here — the corpus read from the graph, the index embedded, the models trained — and saved when the
+        snapshot can be written). Everything is read into memory (the models' arrays memory-mapped); the snapshot is
+        pinned only while loading, and its graph store opened only when the corpus must be read from it.
 
         Without an ``embedder``: the tier ``$FAILGRAPH_EMBEDDER`` names, else the one the snapshot's index was built
         with, else the default tier."""
-        with open_store(home, snapshot) as store:
-            index_dir = store.snapshot_dir / INDEX_DIR
-            embedder = embedder or make_embedder(embedder_name() or recorded_embedder(index_dir), home.root)
-            kb = cls.from_store(store, embedder, index_dir, show_progress=show_progress)
-            kb.snapshot = store.snapshot
+        with pinned_snapshot(home, snapshot) as (pin, info):
+            snap = pin.path
+            embedder = embedder or make_embedder(embedder_name() or recorded_embedder(snap / INDEX_DIR), home.root)
+            corpus, _ = snapshot_corpus(snap, lambda: _corpus_from_graph(snap))
+            ids, texts = index_inputs(corpus)
+            index, built = TextIndex.load_or_build(snap / INDEX_DIR, ids, texts, embedder, show_progress=show_progress)
+            models, trained = snapshot_models(snap, models_key(corpus_key(snap), index.fingerprint), corpus,
+                                              index.vectors.vector, _dim(index))
+            kb = cls(corpus, index, embedder, index_built=built, models=models)
+            kb.models_trained = trained
+            kb.snapshot = info
         return kb
 
     @cached_property
@@ -101,6 +111,18 @@ class KnowledgeBase:
 
     def vector_of(self, key: str) -> np.ndarray:
         return self.index.vectors.vector(key)
+
+
+def _dim(index: TextIndex) -> int:
+    return int(getattr(index.vectors.index, "d", DIM))
+
+
+def _corpus_from_graph(snapshot: Path) -> Corpus:
+    """The corpus read over the snapshot's graph store (opened read-only for that only)."""
+    from ..kg.store import OxigraphStore
+
+    with OxigraphStore(snapshot / STORE_DIR, read_only=True) as store:
+        return load_corpus(store)
 
 
 __all__ = ["INDEX_DIR", "KnowledgeBase"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 
@@ -40,15 +42,61 @@ class TextModel:
         self.alpha = alpha
         self.counts = np.zeros((len(self.labels), len(self.vocab)), dtype=np.float64)
         self.docs_per_label = np.zeros(len(self.labels))
-        self.by_key: dict[str, list[tuple[list[int], Counter]]] = {}
+        self.entry_keys: list[str] = []  # per entry (document): its key, its labels (label_idx[label_ptr[e]:...])
+        label_idx: list[int] = []
+        label_ptr = [0]
         for (key, _, labs), t in zip(docs, toks, strict=True):
-            vec = Counter({self.vocab[w]: n for w, n in t.items() if w in self.vocab})
+            vec = self._vector(t)
             li = [self._li[lab] for lab in labs]
             for i in li:
                 for j, n in vec.items():
                     self.counts[i, j] += n / len(li)
                 self.docs_per_label[i] += 1 / len(li)
-            self.by_key.setdefault(key, []).append((li, vec))
+            self.entry_keys.append(key)
+            label_idx += li
+            label_ptr.append(len(label_idx))
+        self.label_idx = np.array(label_idx, dtype=np.int64)
+        self.label_ptr = np.array(label_ptr, dtype=np.int64)
+        texts = [text for _, text, _ in docs]
+        self._text_of: Callable[[int], str] = texts.__getitem__
+
+    def _vector(self, term_counts: Counter) -> Counter:
+        """Column → count of a text's known terms, in the order the text first uses them."""
+        return Counter({self.vocab[w]: n for w, n in term_counts.items() if w in self.vocab})
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What the model persists: JSON-able parameters and arrays (no per-document text: an excluded issue's text
+        comes back through ``text_of`` given to :meth:`from_state`)."""
+        return ({"alpha": self.alpha, "labels": self.labels, "vocabulary": list(self.vocab),
+                 "entry_keys": self.entry_keys},
+                {"counts": self.counts, "docs_per_label": self.docs_per_label, "label_idx": self.label_idx,
+                 "label_ptr": self.label_ptr})
+
+    @classmethod
+    def from_state(cls, params: dict, arrays: dict[str, np.ndarray], text_of: Callable[[str], str]) -> TextModel:
+        """The model :meth:`state` describes; ``text_of(key)``: the text an issue was trained on."""
+        m = cls.__new__(cls)
+        m.alpha = float(params["alpha"])
+        m.labels = list(params["labels"])
+        m._li = {lab: i for i, lab in enumerate(m.labels)}
+        m.vocab = {w: i for i, w in enumerate(params["vocabulary"])}
+        m.entry_keys = list(params["entry_keys"])
+        m.counts, m.docs_per_label = arrays["counts"], arrays["docs_per_label"]
+        m.label_idx, m.label_ptr = arrays["label_idx"], arrays["label_ptr"]
+        if m.counts.shape != (len(m.labels), len(m.vocab)) or m.docs_per_label.shape != (len(m.labels),) \
+                or m.label_ptr.shape != (len(m.entry_keys) + 1,) or int(m.label_ptr[-1]) != len(m.label_idx):
+            raise ValueError("the text model's arrays do not fit its labels, vocabulary and entries")
+        keys = m.entry_keys
+        m._text_of = lambda e: text_of(keys[e])
+        return m
+
+    @cached_property
+    def _by_key(self) -> dict[str, list[int]]:
+        """Issue key → its entries (built on the first exclusion)."""
+        out: dict[str, list[int]] = {}
+        for e, key in enumerate(self.entry_keys):
+            out.setdefault(key, []).append(e)
+        return out
 
     def posterior(self, text: str, exclude: frozenset[str] = frozenset(), temperature: float = 1.0) -> dict[str, float]:
         q = Counter(self.vocab[w] for w in tokens(text) if w in self.vocab)
@@ -58,10 +106,12 @@ class TextModel:
         cnt = np.fromiter(q.values(), dtype=np.float64)
         counts = self.counts[:, idx].copy()
         totals = self.counts.sum(axis=1)
-        docs = self.docs_per_label.copy()
+        docs = np.array(self.docs_per_label, dtype=np.float64)
         pos = {int(j): k for k, j in enumerate(idx)}
         for key in exclude:
-            for li, vec in self.by_key.get(key, []):
+            for e in self._by_key.get(key, ()):
+                li = self.label_idx[self.label_ptr[e]:self.label_ptr[e + 1]].tolist()
+                vec = self._vector(Counter(tokens(self._text_of(e))))
                 for i in li:
                     docs[i] -= 1 / len(li)
                     for n in vec.values():

@@ -16,7 +16,7 @@ from ..ingest.extract import error_signature
 from ..ingest.extract.environment import extract_quantization
 from ..ingest.records import FailureRecord, IssueDocument
 from .embed import TextEmbedder
-from .home import GRAPH_LAYOUT, GraphHome, Manifest, SnapshotInfo, SnapshotPin, now_iso
+from .home import GRAPH_LAYOUT, GraphHome, Manifest, now_iso
 from .mapping import (
     NTRIPLES,
     SignatureFn,
@@ -27,11 +27,10 @@ from .mapping import (
     ontology_quads,
     record_quads,
 )
-from .sparql_text import QueryPolicy
+from .snapshot_store import STORE_DIR, SnapshotStore, open_store
 from .store import GraphStore, OxigraphStore, Quad, nquad_line
 from .validate import ShaclReport, validate_quads
 
-STORE_DIR = "oxigraph"
 #: Above this many inputs (records + cases + documents) SHACL validation, which is in-memory and slow, checks an
 #: even sample of this many instead of all (unless asked to validate all, or none).
 VALIDATE_MAX_RECORDS = 20_000
@@ -257,41 +256,6 @@ def load_store(directory: Path, nquads: Path) -> None:
         store.optimize()
     finally:
         store.close()
-
-
-class SnapshotStore(OxigraphStore):
-    """A published snapshot's store, opened read-only and pinned (no rebuild removes it) until closed."""
-
-    def __init__(self, pin: SnapshotPin, manifest: Manifest, *, policy: QueryPolicy | None = None):
-        super().__init__(pin.path / STORE_DIR, read_only=True, policy=policy)
-        self.pin = pin
-        self.snapshot = SnapshotInfo(name=pin.name, created=manifest.created)
-
-    @property
-    def snapshot_dir(self) -> Path:
-        return self.pin.path
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.pin.release()
-
-
-def open_store(home: GraphHome, snapshot: str | None = None, *, policy: QueryPolicy | None = None) -> SnapshotStore:
-    """The published graph of ``home`` (or its snapshot called ``snapshot``), opened read-only and pinned until
-    closed (refused, with a hint to rebuild, if its layout is older than this failgraph's). Unpinned old snapshots
-    are removed on the way, unless a build is running. ``policy`` says which SPARQL SERVICE endpoints its queries may
-    call (default: none)."""
-    pin = home.pin(snapshot)
-    try:
-        manifest = home.manifest(pin.path)
-        store = SnapshotStore(pin, manifest, policy=policy)
-    except BaseException:
-        pin.release()
-        raise
-    home.collect()
-    return store
 
 
 __all__ = [

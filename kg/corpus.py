@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ..ingest.extract.narrative import matching_text, with_title
+from ..ingest.files import write_atomic
 from ..ingest.records import issue_key
 from ..ontology import FG, load_vocabulary
 from ..ontology.fixes import Applicability, FixSpec, fix_actions
-from .store import GraphStore
+from .snapshot_files import Header, key_of, load_or_build, source_digest, split_header, with_header
+
+if TYPE_CHECKING:
+    from .store import GraphStore
 
 
 class LabeledRecord(BaseModel):
@@ -191,4 +198,59 @@ def load_corpus(store: GraphStore) -> Corpus:
     return Corpus(failures=sorted(failures.values(), key=lambda f: f.key), records=records)
 
 
-__all__ = ["Corpus", "LabeledRecord", "PastFailure", "RemedyExamples", "load_corpus"]
+#: The file in a snapshot that holds its corpus (what :func:`load_corpus` reads from the graph), and its format.
+CORPUS_FILE = "corpus.json"
+CORPUS_FORMAT = 1
+
+
+class CorpusFile(BaseModel):
+    """The body of the corpus file: the corpus, and each past failure's :attr:`PastFailure.index_text`."""
+
+    corpus: Corpus
+    index_texts: list[str]
+
+
+def corpus_key(snapshot: Path) -> str:
+    """The corpus file's key: the snapshot (whose graph never changes once built) and the code that reads it from the
+    graph and sets a text's matching part apart."""
+    import sys
+
+    from ..ingest.extract import listings, logs, narrative, templates, tracebacks
+
+    return key_of(str(CORPUS_FORMAT), snapshot.name,
+                  source_digest(sys.modules[__name__], narrative, listings, logs, templates, tracebacks))
+
+
+def read_corpus_file(path: Path, key: str) -> Corpus | None:
+    """The corpus persisted at ``path`` if its header carries ``key`` and this format; None when missing or stale.
+    Raises ``ValueError`` (or ``OSError``) when the file is damaged."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    header, body = split_header(data)
+    if header.format != CORPUS_FORMAT or header.key != key:
+        return None
+    stored = CorpusFile.model_validate_json(body)
+    if len(stored.index_texts) != len(stored.corpus.failures):
+        raise ValueError("the corpus file's index texts do not match its past failures")
+    for f, text in zip(stored.corpus.failures, stored.index_texts, strict=True):
+        f.__dict__["index_text"] = text  # the cached property, as computed when the file was written
+    return stored.corpus
+
+
+def write_corpus_file(path: Path, key: str, corpus: Corpus) -> None:
+    body = CorpusFile(corpus=corpus, index_texts=[f.index_text for f in corpus.failures])
+    write_atomic(path, with_header(Header(format=CORPUS_FORMAT, key=key), body.model_dump_json().encode("utf-8")))
+
+
+def snapshot_corpus(snapshot: Path, from_graph: Callable[[], Corpus]) -> tuple[Corpus, bool]:
+    """The corpus of the graph in ``snapshot`` from its persisted file (``from_graph()`` reads it back over SPARQL,
+    and it is saved, when the file is missing, stale or damaged). Returns (corpus, read from the graph)."""
+    key, path = corpus_key(snapshot), snapshot / CORPUS_FILE
+    return load_or_build("corpus", snapshot, lambda: read_corpus_file(path, key), from_graph,
+                         lambda corpus: write_corpus_file(path, key, corpus))
+
+
+__all__ = ["CORPUS_FILE", "CORPUS_FORMAT", "Corpus", "LabeledRecord", "PastFailure", "RemedyExamples", "corpus_key",
+           "load_corpus", "read_corpus_file", "snapshot_corpus", "write_corpus_file"]

@@ -9,7 +9,6 @@ tries a tiny search in a child process once, and where it fails (or faiss sees n
 
 from __future__ import annotations
 
-import glob
 import os
 import subprocess
 import sys
@@ -46,15 +45,22 @@ def faiss_gpu_usable() -> bool:
     return probe.returncode == 0
 
 
-def gpu_device_nodes() -> bool:
-    """Whether this machine shows a GPU device node (NVIDIA's, or ROCm's ``/dev/kfd``): without one, torch cannot
-    have CUDA, and asking it (importing torch, 1-2 s) is skipped, which keeps torch out of the static tier."""
-    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg")
+#: Device nodes through which a Linux machine shows a GPU to processes (NVIDIA, AMD ROCm, WSL).
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def gpu_device_visible() -> bool:
+    """Whether a GPU may be visible here: on Linux, one of :data:`GPU_DEVICE_NODES` exists (elsewhere: assumed)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.path.exists(node) for node in GPU_DEVICE_NODES)
 
 
 @cache
 def torch_cuda_available() -> bool:
-    if not gpu_device_nodes():
+    """Whether torch can use CUDA here. Without a GPU device node torch cannot, and importing torch only to ask (over
+    a second) is skipped unless something already imported it."""
+    if "torch" not in sys.modules and not gpu_device_visible():
         return False
     try:
         import torch
@@ -120,5 +126,5 @@ class TorchFlatIndex:
         return flat
 
 
-__all__ = ["GpuBackend", "TorchFlatIndex", "faiss_gpu_count", "faiss_gpu_usable", "gpu_backend", "gpu_device_nodes",
-           "torch_cuda_available"]
+__all__ = ["GPU_DEVICE_NODES", "GpuBackend", "TorchFlatIndex", "faiss_gpu_count", "faiss_gpu_usable", "gpu_backend",
+           "gpu_device_visible", "torch_cuda_available"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .corpus import Corpus, load_corpus
 from .embed import TextEmbedder
-from .store import GraphStore
 from .vectors import TextIndex
+
+if TYPE_CHECKING:  # the store loads only where a graph is read
+    from .store import GraphStore
 
 #: The snapshot's sub-directory holding the text index.
 INDEX_DIR = "vectors"

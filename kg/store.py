@@ -24,6 +24,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import BNode, Literal, URIRef
 
+from .formats import EXPORT_FORMATS
 from .results import (
     AskResult,
     GraphResult,
@@ -37,7 +38,6 @@ from .sparql_text import QueryPolicy, has_dataset_clause, service_violation
 #: A quad of rdflib terms: subject, predicate, object, named graph.
 Quad = tuple[URIRef | BNode, URIRef, URIRef | BNode | Literal, URIRef]
 
-EXPORT_FORMATS = {"turtle": "ttl", "trig": "trig", "nquads": "nq", "ntriples": "nt", "json-ld": "jsonld"}
 
 
 class StoreError(Exception):

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from ..ingest.cases import load_cases
-from ..ingest.dataset import DatasetError, load_dataset
-from ..ingest.decode import decode_argv, read_stream
-from ..ingest.sources import load_issue_documents
-from ..kg.build import BuildError, GraphInputs, Phase, build_graph, open_store
-from ..kg.home import GraphHome, HomeBusy, NoGraphError
-from ..kg.named_queries import list_queries, resolve_query_text
-from ..kg.results import AskResult, GraphResult, SelectResult
-from ..kg.stats import category_table
-from ..kg.store import EXPORT_FORMATS, StoreError
+from ..kg.formats import EXPORT_FORMATS
 from .cli_bench import bench_app
 from .cli_doctor import doctor as doctor_command
 from .cli_github import github_app
@@ -38,6 +21,9 @@ from .cli_serve import ui as ui_command
 from .console import AllowServiceOpt, EmbedderOpt, HomeOpt, cli_embedder, err, fail, out, query_policy, require_extra
 from .console import user_errors as _user_errors
 
+# Every module is imported inside the command that needs it, so that `failgraph --help` and the light commands
+# start without the graph store, the numeric stack or the models (tests/ui/test_cli.py checks which modules load).
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="failgraph: knowledge-graph troubleshooting for open-source LLM failures.")
 app.add_typer(ingest_app, name="ingest")
@@ -45,14 +31,38 @@ app.add_typer(github_app, name="github")
 app.command("doctor")(doctor_command)
 app.command("serve")(serve_command)
 app.command("ui")(ui_command)
-USER_ERRORS = (DatasetError, NoGraphError, StoreError, BuildError, HomeBusy, FileNotFoundError, KeyError, ValueError,
-               OSError)
-user_errors = _user_errors(USER_ERRORS)
+#: The user errors of failgraph's own modules, by module and class name: an exception of one of them can only have been
+#: raised once its module is loaded, so only the loaded ones are looked up (and nothing is imported to catch them).
+FAILGRAPH_ERRORS = (("failgraph.ingest.dataset", "DatasetError"), ("failgraph.kg.home", "NoGraphError"),
+                    ("failgraph.kg.store", "StoreError"), ("failgraph.kg.build", "BuildError"),
+                    ("failgraph.kg.locks", "HomeBusy"))
+BUILTIN_ERRORS = (FileNotFoundError, KeyError, ValueError, OSError)
 
 
-BUILD_PHASES = {Phase.WRITING: "writing the graph", Phase.VALIDATING: "validating (SHACL)",
-                Phase.LOADING: "loading the store", Phase.INDEXING: "indexing texts (embedding)",
-                Phase.PUBLISHING: "publishing"}
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """The errors a command reports in one line (exit code 2): failgraph's, of the modules loaded so far, and the
+    built-in ones."""
+    loaded = tuple(getattr(sys.modules[module], name) for module, name in FAILGRAPH_ERRORS if module in sys.modules)
+    return loaded + BUILTIN_ERRORS
+
+
+user_errors = _user_errors(user_error_types)
+
+
+def progress_bar():
+    """A transient progress bar on stderr: description, bar, n of total, elapsed time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True)
+
+
+def build_phases() -> dict[str, str]:
+    from ..kg.build import Phase
+
+    return {Phase.WRITING: "writing the graph", Phase.VALIDATING: "validating (SHACL)",
+            Phase.LOADING: "loading the store", Phase.INDEXING: "indexing texts (embedding)",
+            Phase.PUBLISHING: "publishing"}
 
 
 @app.command()
@@ -82,6 +92,12 @@ def build(dataset: Annotated[Path | None, typer.Option(
                    "chosen by measuring a held-out sample and kept with the index (default: a fixed 1/64 of the "
                    "lists; also $FAILGRAPH_RECALL).")] = None):
     """Ingest the labeled dataset, the case base and ingested threads, and (re)build the graph atomically."""
+    from ..ingest.cases import load_cases
+    from ..ingest.dataset import load_dataset
+    from ..ingest.sources import load_issue_documents
+    from ..kg.build import GraphInputs, Phase, build_graph
+    from ..kg.home import GraphHome
+
     loaded = load_dataset(dataset)
     case_load = None if no_cases else load_cases(cases)
     problems = [str(p) for p in loaded.problems] + ([str(p) for p in case_load.problems] if case_load else [])
@@ -97,12 +113,12 @@ def build(dataset: Annotated[Path | None, typer.Option(
                          documents=load_issue_documents(gh.root))
     total = len(inputs.records) + len(inputs.cases) + len(inputs.documents)
     encoder = cli_embedder(embedder, gh.root, follow_graph=False) if index else None
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    phases = build_phases()
+    with progress_bar() as bar:
         task = bar.add_task("building graph", total=total)
 
         def on_phase(phase: str) -> None:
-            label = BUILD_PHASES.get(phase, phase)
+            label = phases.get(phase, phase)
             if phase == Phase.WRITING:
                 bar.update(task, description=label)
             else:  # no per-item progress: an indeterminate bar with the step's name
@@ -115,6 +131,15 @@ def build(dataset: Annotated[Path | None, typer.Option(
         report = build_graph(gh, inputs, validate=validate, problems=len(problems),
                              progress=lambda n: bar.advance(task, n),
                              embedder=encoder, on_phase=on_phase, wait=wait, on_wait=on_wait, recall=recall)
+        from ..kg.snapshot_index import INDEX_DIR
+
+        if (Path(report.snapshot) / INDEX_DIR).is_dir():  # past failures with text were indexed: keep the corpus
+            from ..assistant.knowledge import KnowledgeBase  # and the trained models too, a start reads them
+            from ..kg.home import NoGraphError
+
+            bar.update(task, description="training the models", total=None, completed=0)
+            with suppress(NoGraphError):  # a newer build replaced it meanwhile: that one's first start trains its own
+                KnowledgeBase.from_home(gh, encoder, snapshot=Path(report.snapshot).name)
     m = report.manifest
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
     if report.shacl is not None and report.shacl.sample:
@@ -125,6 +150,7 @@ def build(dataset: Annotated[Path | None, typer.Option(
 
 
 def _case_stats(cases_path: Path | None, as_json: bool) -> None:
+    from ..ingest.cases import load_cases
     from ..ingest.coverage import THIN, case_coverage
 
     loaded = load_cases(cases_path)
@@ -163,6 +189,10 @@ def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", 
     if cases:
         _case_stats(cases_file, as_json)
         return
+    from ..kg.home import GraphHome
+    from ..kg.snapshot_store import open_store
+    from ..kg.stats import category_table
+
     store = open_store(GraphHome(home))
     t = category_table(store)
     if as_json:
@@ -180,7 +210,7 @@ def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", 
     out.print(table)
 
 
-def _print_table(res: SelectResult) -> None:
+def _print_table(res) -> None:
     table = Table(show_lines=False)
     for v in res.variables:
         table.add_column(v)
@@ -201,6 +231,11 @@ def sparql(file_or_query: Annotated[str, typer.Argument(help="A .rq file, a name
     """Run a read-only SPARQL 1.1 query against the graph (SERVICE only to --allow-service endpoints)."""
     if fmt not in {"table", "json", "csv", "tsv", "xml", "ntriples"}:
         fail(f"unknown format {fmt!r}: use table, json, csv, tsv, xml or ntriples")
+    from ..kg.home import GraphHome
+    from ..kg.named_queries import resolve_query_text
+    from ..kg.results import AskResult, GraphResult
+    from ..kg.snapshot_store import open_store
+
     policy = query_policy(allow_service)
     text = resolve_query_text(file_or_query)
     res = open_store(GraphHome(home), policy=policy).query(text)
@@ -224,6 +259,8 @@ def sparql(file_or_query: Annotated[str, typer.Argument(help="A .rq file, a name
 @user_errors
 def queries():
     """List the named SPARQL queries."""
+    from ..kg.named_queries import list_queries
+
     table = Table("name", "title")
     for q in list_queries():
         table.add_row(q.name, q.title)
@@ -241,6 +278,9 @@ def export(path: Annotated[Path, typer.Argument(help="Output file.")], home: Hom
         fmt = by_ext.get(path.suffix.lstrip(".").lower())
         if fmt is None:
             fail(f"cannot tell the format from {path.name!r}; pass --format ({', '.join(EXPORT_FORMATS)})")
+    from ..kg.home import GraphHome
+    from ..kg.snapshot_store import open_store
+
     store = open_store(GraphHome(home))
     store.export(path, fmt)
     out.print(f"wrote {path} ({fmt}, {path.stat().st_size:,} bytes)", highlight=False)
@@ -248,6 +288,7 @@ def export(path: Annotated[Path, typer.Argument(help="Output file.")], home: Hom
 
 def _load_kb(home: Path | None, embedder: str | None = None):
     from ..assistant.knowledge import KnowledgeBase
+    from ..kg.home import GraphHome
 
     gh = GraphHome(home)
     gh.current()  # a clear error before the model loads when nothing is built
@@ -307,19 +348,21 @@ def diagnose(text: Annotated[str | None, typer.Argument(help="The report: error 
              top_k: Annotated[int, typer.Option("--top-k", min=1, max=27, help="Causes and symptoms to list.")] = 3,
              home: HomeOpt = None, embedder: EmbedderOpt = None):
     """Diagnose a failure report: ranked root causes with fixes, similar past failures and the graph path."""
+    from pydantic import ValidationError
+    from rich.markup import escape
+
     from ..assistant.batch import batch_answers, validation_message
     from ..assistant.diagnose import diagnose as run_diagnosis
     from ..assistant.models import ReportRequest
     from ..assistant.report import ReportError
-    from ..ingest.decode import byte_lines, decode_lines
+    from ..ingest.decode import byte_lines, decode_argv, decode_lines, read_stream
 
     if (text is None) == (batch is None):
         fail("give either a report TEXT (or '-' for stdin) or --batch FILE.jsonl")
     if batch is not None:
         lines = decode_lines(byte_lines(batch.read_bytes()))
         kb = _load_kb(home, embedder)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with progress_bar() as bar:
             task = bar.add_task("diagnosing", total=len(lines))
             for n, answer in enumerate(batch_answers(kb, lines, top_k), 1):
                 bar.advance(task)
@@ -392,8 +435,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         head = prepend.read_text(encoding="utf-8", errors="replace")
         items = [i.model_copy(update={"text": f"{head}\n{i.text}"}) for i in items]
     kb = _load_kb(home, embedder)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("leave-one-out", total=len(items))
         res = DiagnosisEvaluator(kb, items, also_exclude=also_exclude).run(progress=lambda n: bar.advance(task, n))
     if res.unanswered:
@@ -452,7 +494,7 @@ def evaluate_cmd(cases: Annotated[Path, typer.Argument(help="JSONL with text/rep
         out.print(f"wrote {plot}")
 
 
-app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli_bench.py) and diagnose (below)
+app.add_typer(bench_app, name="bench")  # vectors | sparql | e2e | embed (ui/cli_bench.py), diagnose and startup (below)
 
 
 @bench_app.command("diagnose")
@@ -477,6 +519,36 @@ def bench_diagnose(home: HomeOpt = None,
         table.add_column(col, justify="right")
     table.add_row(f"{rep.median_ms:.1f}", f"{rep.p90_ms:.1f}", f"{rep.p99_ms:.1f}", f"{rep.mean_ms:.1f}",
                   f"{rep.throughput_per_s:.1f}")
+    out.print(table)
+
+
+@bench_app.command("startup")
+@user_errors
+def bench_startup_cmd(home: HomeOpt = None,
+                      runs: Annotated[int, typer.Option("--runs", min=1, max=20, help="Runs of each command.")] = 3,
+                      serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                          help="Also time the server's start.")] = True,
+                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+    """Start-up times in fresh processes: --help, a one-shot diagnose, the server until its knowledge base is loaded
+    (median wall and CPU seconds, and the ratio to the target)."""
+    from ..bench.startup import bench_startup
+    from ..kg.home import GraphHome
+
+    gh = GraphHome(home)
+    gh.current()  # a clear error when nothing is built
+    rep = bench_startup(gh.root, runs=runs, serve=serve,
+                        progress=lambda m: err.print(f"[dim]… {m}[/]", highlight=False))
+    if as_json:
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
+        return
+    table = Table(title=f"start-up, median of {rep.runs} runs (load average {rep.machine.load_average}, "
+                        f"{rep.machine.cpus} CPUs)")
+    for col in ("command", "wall s", "CPU s", "target s", "wall / target"):
+        table.add_column(col, justify="left" if col == "command" else "right")
+    for r in rep.rows:
+        table.add_row(r.command if len(r.command) < 60 else r.command[:57] + "…", f"{r.median_wall_s:.2f}",
+                      f"{r.median_cpu_s:.2f}", "—" if r.target_s is None else f"{r.target_s:.1f}",
+                      "—" if r.ratio_to_target is None else f"{r.ratio_to_target:.2f}")
     out.print(table)
 
 

@@ -26,7 +26,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (DatasetError, FileNotFoundError, ValueError, OSError, KeyError)
 
 
-_errors = user_errors(_user_error_types(), interrupted="interrupted")
+_errors = user_errors(_user_error_types, interrupted="interrupted")  # resolved when an error is raised
 
 SizeOpt = Annotated[int, typer.Option("--size", min=100, help="Synthetic issues (records, documents or vectors).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]

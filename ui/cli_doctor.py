@@ -14,23 +14,29 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..assistant.doctor import DoctorError, DoctorReport, diagnose_environment, past_environments_from_store
-from ..ingest.decode import decode_bytes, read_stream
-from ..kg.home import GraphHome, NoGraphError
-from ..kg.store import StoreError
 from .console import fail, out
 from .console import user_errors as _user_errors
 
-DOCTOR_ERRORS = (DoctorError, NoGraphError, StoreError, FileNotFoundError, IsADirectoryError, PermissionError,
-                 UnicodeDecodeError, ValueError, OSError)
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-user_errors = _user_errors(DOCTOR_ERRORS)
+def doctor_errors() -> tuple[type[BaseException], ...]:
+    """The errors the doctor reports in one line (imported when one is raised: the command starts light)."""
+    from ..assistant.doctor import DoctorError
+    from ..kg.home import NoGraphError
+    from ..kg.store import StoreError
+
+    return (DoctorError, NoGraphError, StoreError, FileNotFoundError, IsADirectoryError, PermissionError,
+            UnicodeDecodeError, ValueError, OSError)
+
+
+user_errors = _user_errors(doctor_errors)
 
 
 def _read_input(file: str) -> str:
     """The report as text, decoded from its bytes like every input (:mod:`failgraph.ingest.decode`)."""
+    from ..ingest.decode import decode_bytes, read_stream
+
     if file == "-":
         return read_stream(sys.stdin)
     path = Path(file)
@@ -44,7 +50,9 @@ def _read_input(file: str) -> str:
 def _past_failures(home: Path | None):
     """Past environments from the graph: the given ``--home`` (which must hold a graph), else $FAILGRAPH_HOME or the
     default home when a graph is built there; None (no links) otherwise."""
+    from ..assistant.doctor import past_environments_from_store
     from ..kg.build import open_store
+    from ..kg.home import GraphHome, NoGraphError
 
     if home is None:
         gh = GraphHome(None)
@@ -57,7 +65,7 @@ def _past_failures(home: Path | None):
     return past_environments_from_store(open_store(gh))
 
 
-def _print_report(report: DoctorReport) -> None:
+def _print_report(report) -> None:
     env = report.environment
     read = [f"{n} {v}" for n, v in env.libraries.items()][:12]
     if len(env.libraries) > 12:
@@ -104,6 +112,8 @@ def doctor(file: Annotated[str | None, typer.Argument(help="Environment report: 
                                                         "combination (default: $FAILGRAPH_HOME or the user data dir, "
                                                         "when a graph is built there).")] = None):
     """Check an environment for known-broken library, CUDA, GPU and platform combinations."""
+    from ..assistant.doctor import diagnose_environment
+
     if file is None and not here:
         fail("give an environment report FILE ('-' for stdin) or --here")
     if stage is not None and stage not in ("inference", "fine-tuning"):

@@ -10,30 +10,34 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..ingest.github import GitHubClient, GitHubError, GitHubIngestStats, github_cache_dir, ingest_github
-from ..ingest.jsonl import JsonlError, parse_jsonl, store_jsonl
-from ..ingest.sources import SourceError
-from ..kg.home import GraphHome
 from .console import HomeOpt, err, out
 from .console import user_errors as _user_errors
 
 ingest_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                          help="Fetch issue threads (GitHub, JSONL exports) into the graph home; then run "
                               "`failgraph build`.")
-INGEST_ERRORS = (GitHubError, JsonlError, SourceError, FileNotFoundError, ValueError, OSError)
 BUILD_HINT = "run `failgraph build` to add them to the graph"
 
 
-user_errors = _user_errors(INGEST_ERRORS, interrupted="interrupted; what was fetched is saved; run the same "
+def ingest_errors() -> tuple[type[BaseException], ...]:
+    """The errors ``ingest`` reports in one line (imported when one is raised: the command starts light)."""
+    from ..ingest.github import GitHubError
+    from ..ingest.jsonl import JsonlError
+    from ..ingest.sources import SourceError
+
+    return (GitHubError, JsonlError, SourceError, FileNotFoundError, ValueError, OSError)
+
+
+user_errors = _user_errors(ingest_errors, interrupted="interrupted; what was fetched is saved; run the same "
                                                         "command again to resume")
 
 
-def http_client() -> httpx.Client:
+def http_client():
     """The HTTP client of ``ingest github`` (tests replace this function to inject a mock transport)."""
+    import httpx
+
     return httpx.Client(timeout=30.0, follow_redirects=True)
 
 
@@ -55,7 +59,7 @@ def parse_numbers(spec: str) -> list[int]:
     return sorted(set(numbers))
 
 
-def _summary(s: GitHubIngestStats) -> str:
+def _summary(s) -> str:
     parts = [f"fetched {s.fetched} issue(s): {s.updated} new or updated, {s.unchanged} unchanged",
              f"{s.skipped_prs} pull request(s) skipped",
              f"{s.not_modified} of {s.requests} response(s) unchanged (304, from the cache)"]
@@ -77,6 +81,11 @@ def github(repository: Annotated[str, typer.Argument(metavar="OWNER/REPO", help=
            max_issues: Annotated[int | None, typer.Option("--max-issues", min=1, help="Stop after this many "
                                                              "issues; the next run continues.")] = None):
     """Fetch issues and comments of a GitHub repository (token from $GITHUB_TOKEN), resumably."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..ingest.github import GitHubClient, GitHubIngestStats, github_cache_dir, ingest_github
+    from ..kg.home import GraphHome
+
     numbers = parse_numbers(issues) if issues is not None else None
     if numbers is not None and since:
         raise ValueError("--since and --issues do not go together")
@@ -112,6 +121,9 @@ def jsonl(file: Annotated[Path, typer.Argument(help="A JSON Lines export: one is
           home: HomeOpt = None,
           skip_invalid: Annotated[bool, typer.Option(help="Store the valid lines when some are malformed.")] = False):
     """Import issue threads from a JSONL export (GitHub issue URLs, title/body/text, comments, labels)."""
+    from ..ingest.jsonl import parse_jsonl, store_jsonl
+    from ..kg.home import GraphHome
+
     loaded = parse_jsonl(file)
     for p in loaded.problems[:20]:
         err.print(f"[yellow]invalid line:[/] {p}", highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -54,9 +55,10 @@ def require_extra(modules: tuple[str, ...], extra: str, what: str) -> None:
         fail(f"{what} needs {', '.join(missing)}, which is not installed: pip install 'failgraph[{extra}]'")
 
 
-def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None = None):
-    """Decorator: turn ``errors`` into one line and exit code 2, never a traceback; with ``interrupted``, Ctrl-C
-    prints that message and exits 130."""
+def user_errors(errors: tuple[type[BaseException], ...] | Callable[[], tuple[type[BaseException], ...]],
+                interrupted: str | None = None):
+    """Decorator: turn ``errors`` (or those a callable gives when an error is raised) into one line and exit code 2,
+    never a traceback; with ``interrupted``, Ctrl-C prints that message and exits 130."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -69,7 +71,9 @@ def user_errors(errors: tuple[type[BaseException], ...], interrupted: str | None
                 if interrupted is None:
                     raise
                 fail(interrupted, 130)
-            except errors as e:
+            except Exception as e:
+                if not isinstance(e, errors() if callable(errors) else errors):
+                    raise
                 msg = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
                 fail(msg.splitlines()[0] if msg else type(e).__name__)
 

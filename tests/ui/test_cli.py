@@ -56,7 +56,9 @@ def test_errors_are_one_line_with_exit_2(tmp_path, dataset_slice):
 def test_build_persists_the_text_index(tmp_path, dataset_slice):
     """``failgraph build`` embeds the past failures into the new snapshot, so the first diagnosis does not."""
     from failgraph.assistant.knowledge import KnowledgeBase
+    from failgraph.assistant.persist import MODELS_DIR
     from failgraph.ingest.cases import default_cases_path
+    from failgraph.kg.corpus import CORPUS_FILE
     from failgraph.kg.home import GraphHome
     from failgraph.kg.snapshot_index import INDEX_DIR
 
@@ -66,12 +68,16 @@ def test_build_persists_the_text_index(tmp_path, dataset_slice):
     r = run("build", "--dataset", dataset_slice, "--home", home, "--cases", cases)
     assert r.exit_code == 0, r.output
     assert (GraphHome(home).current() / INDEX_DIR / "fingerprint").is_file()
+    # the corpus and the trained models too: a start reads them instead of reading the graph back and training
+    assert (GraphHome(home).current() / CORPUS_FILE).is_file()
+    assert (GraphHome(home).current() / MODELS_DIR / "models.json").is_file()
 
     class NoEmbedding:
         def encode(self, texts, **kw):
             raise AssertionError("re-embedded")
 
-    assert not KnowledgeBase.from_home(GraphHome(home), NoEmbedding()).index_built
+    kb = KnowledgeBase.from_home(GraphHome(home), NoEmbedding())
+    assert not kb.index_built and not kb.models_trained
     r = run("build", "--dataset", dataset_slice, "--home", home, "--cases", cases, "--no-index")
     assert r.exit_code == 0 and not (GraphHome(home).current() / INDEX_DIR).exists()
 
@@ -94,15 +100,44 @@ def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path, dataset_slic
         assert len(lines) == 1 and lines[0].startswith("error:") and f"failgraph[{extra}]" in lines[0]
 
 
-def test_the_cli_starts_without_loading_the_model_or_the_numeric_stack():
-    """`failgraph --help` and every command's start import only what the command needs: not torch, the text models'
-    libraries, the UI stack or the server (they load inside the commands that use them)."""
+HEAVY = ("torch", "sklearn", "sentence_transformers", "transformers", "scipy", "faiss", "bm25s", "streamlit", "fastapi",
+         "uvicorn", "matplotlib", "pandas", "networkx", "pyshacl", "httpx")
+
+
+def _loaded_after(args: list[str], home=None) -> tuple[list[str], str]:
+    """Run ``failgraph ARGS`` in a fresh interpreter: which heavy modules (and whether pyoxigraph, rdflib, numpy)
+    it loaded, and what it printed."""
+    import os
     import subprocess
     import sys
 
-    heavy = ("torch", "sklearn", "sentence_transformers", "transformers", "scipy", "faiss", "bm25s", "streamlit",
-             "fastapi", "uvicorn", "matplotlib", "pandas")
+    watched = (*HEAVY, "pyoxigraph", "rdflib", "numpy")
+    code = ("import sys, failgraph.ui.cli as c\n"
+            f"sys.argv = ['failgraph', *{args!r}]\n"
+            "try:\n    c.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            f"print('LOADED', [m for m in {watched!r} if m in sys.modules])")
+    env = dict(os.environ, **({"FAILGRAPH_HOME": str(home.root)} if home is not None else {}))
+    r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120, env=env)
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith("LOADED "), r.stdout
+    return eval(last.removeprefix("LOADED ")), r.stdout  # a list literal printed by the child
+
+
+def test_the_cli_starts_without_loading_the_model_or_the_numeric_stack(built_home):
+    """`failgraph --help` and every command's start import only what the command needs: not torch, the text models'
+    libraries, the UI stack or the server (they load inside the commands that use them); `--help` and `queries`
+    not even the graph store, `stats` the store but not the numeric stack, the mapping or SHACL."""
+    import subprocess
+    import sys
+
     code = ("import sys, failgraph.ui.cli; "
-            f"print([m for m in {heavy!r} if m in sys.modules])")
+            f"print([m for m in {(*HEAVY, 'pyoxigraph', 'rdflib', 'numpy')!r} if m in sys.modules])")
     r = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "[]", r.stdout
+    loaded, printed = _loaded_after(["--help"])
+    assert loaded == [] and "diagnose" in printed
+    loaded, printed = _loaded_after(["queries"])
+    assert loaded == [] and "symptom_cause_category" in printed
+    loaded, printed = _loaded_after(["stats", "--json"], built_home)
+    assert set(loaded) <= {"pyoxigraph", "rdflib"}, loaded
+    assert '"matrix"' in printed
