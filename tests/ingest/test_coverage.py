@@ -31,3 +31,14 @@ def test_a_slice_moves_the_counts_it_should(tmp_path):
     out = json.loads(res.stdout)
     assert out["cases"] == 5 and out["dated"] == 5 and UNKNOWN not in out["year"]
     assert sum(out["year"].values()) == 5 and out["problems"] == []
+
+
+def test_a_case_about_a_dataset_issue_carries_the_dataset_link_and_labels(full_records):
+    """Renamed repositories (QwenLM/Qwen2.5 shown as QwenLM/Qwen3) name one issue: a case about a dataset issue must
+    use the dataset's own link and labeler, or the graph would hold one issue with two URLs."""
+    from failgraph.ingest.records import issue_key
+
+    dataset = {issue_key(r.issue.url): r.issue.url.casefold() for r in full_records}
+    wrong = [c.source_url for c in load_cases().cases
+             if c.key in dataset and (c.labeler != "dataset" or c.source_url.casefold() != dataset[c.key])]
+    assert not wrong, wrong
