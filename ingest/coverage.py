@@ -3,6 +3,7 @@ thin spots (``failgraph stats --cases``)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from pydantic import BaseModel, Field
@@ -41,10 +42,14 @@ def case_coverage(cases: list[Case]) -> CaseCoverage:
     rc = {c.label: 0 for c in tax.leaves("root_cause")}
     sy = {c.label: 0 for c in tax.leaves("symptom")}
     fw, fam, year, action = Counter(), Counter(), Counter(), Counter()
+    spelling: dict[str, Counter] = {}  # one framework, several spellings (llama-factory, llamafactory)
     for c in cases:
         rc[c.root_cause] += 1
         sy[c.symptom] += 1
-        fw[_framework(c)] += 1
+        name = _framework(c)
+        key = re.sub(r"[^a-z0-9.]", "", name)
+        fw[key] += 1
+        spelling.setdefault(key, Counter())[name] += 1
         series = vocab.series_for_model(c.model, c.repository)
         fam[series.label if series else UNKNOWN] += 1
         year[str(c.date.year) if c.date else UNKNOWN] += 1
@@ -54,7 +59,8 @@ def case_coverage(cases: list[Case]) -> CaseCoverage:
     return CaseCoverage(cases=len(cases), dataset_issues=dataset, curator_labeled=len(cases) - dataset,
                         with_fix_spec=sum(c.fix_spec is not None for c in cases),
                         dated=sum(c.date is not None for c in cases), root_cause_leaf=rc, symptom_leaf=sy,
-                        framework=dict(fw), model_family=dict(fam), year=dict(year), fix_action=dict(action),
+                        framework={spelling[k].most_common(1)[0][0]: n for k, n in fw.items()},
+                        model_family=dict(fam), year=dict(year), fix_action=dict(action),
                         thin_root_causes=[k for k, n in sorted(rc.items(), key=lambda kv: (kv[1], kv[0]))
                                           if n < THIN])
 
