@@ -11,16 +11,14 @@ a warning (:func:`failgraph.kg.snapshot_files.load_or_build`). The directory is 
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
+from ..ingest.files import atomic_directory
 from ..kg.corpus import Corpus
 from ..kg.snapshot_files import key_of, load_or_build, source_digest
 from ..ontology import Level, load_taxonomy
@@ -74,9 +72,7 @@ class TrainedModels:
 
     def save(self, directory: Path, key: str) -> None:
         """Write the models into ``directory`` atomically (a sibling temporary directory renamed over it)."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
+        with atomic_directory(directory) as tmp:
             params, names = {}, {}
             for name in self.NAMES:
                 p, arrays = getattr(self, name).state()
@@ -85,15 +81,6 @@ class TrainedModels:
                     np.save(tmp / f"{name}.{a}.npy", np.ascontiguousarray(value), allow_pickle=False)
             meta = ModelsMeta(format=MODELS_FORMAT, key=key, params=params, arrays=names)
             (tmp / META).write_text(meta.model_dump_json(), encoding="utf-8")  # last: a directory with it is whole
-            old = None
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            if old:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path, key: str, text_of: Callable[[str], str],

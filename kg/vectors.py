@@ -18,8 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +26,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from ..ingest.files import atomic_directory
 from .cjk import cjk_bigrams
 from .embed import DIM, MODEL_ID, TextEmbedder, embedder_dim, embedder_key
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
@@ -318,23 +317,12 @@ class TextIndex:
 
     def save(self, directory: Path) -> None:
         """Write atomically: into a temporary sibling directory, then rename over the old one."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
+        with atomic_directory(directory) as tmp:
             self.vectors.save(tmp)
             self.keywords.save(tmp)
             (tmp / "fingerprint").write_text(self.fingerprint, encoding="utf-8")
             if self.embedder:
                 (tmp / EMBEDDER_FILE).write_text(self.embedder, encoding="utf-8")
-            old = None
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            if old:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path, use_gpu: bool | None = None) -> TextIndex:

@@ -111,7 +111,8 @@ def test_a_new_text_index_retrains_the_models(home, monkeypatch):
     from failgraph.kg.vectors import TextIndex
 
     real = TextIndex.fingerprint_of
-    monkeypatch.setattr(TextIndex, "fingerprint_of", staticmethod(lambda ids, texts: "other-model:" + real(ids, texts)))
+    monkeypatch.setattr(TextIndex, "fingerprint_of",
+                        staticmethod(lambda ids, texts, *key: "other-model:" + real(ids, texts, *key)))
     assert KnowledgeBase.from_home(home, HashEmbedder()).models_trained
 
 
