@@ -447,7 +447,7 @@ def bench_judged(verdicts: Annotated[Path | None, typer.Option(
         return
     table = Table(title="Judged first fix (helps = the first fix is what resolved the issue)")
     for col in ("set", "n", "yes", "partly", "no", "harmful", "helps", "helps or partly", "harmful rate"):
-        table.add_column(col, justify="left" if col == "set" else "right")
+        table.add_column(col, justify="left" if col == "set" else "right", no_wrap=col == "set")
     for r in figures:
         table.add_row(r.set, str(r.n), str(r.yes), str(r.partly), str(r.no), str(r.harmful), f"{r.helps:.0%}",
                       f"{r.helps_or_partly:.0%}", f"{r.harmful_rate:.0%}")
