@@ -552,6 +552,45 @@ def bench_startup_cmd(home: HomeOpt = None,
     out.print(table)
 
 
+@bench_app.command("judged")
+@user_errors
+def bench_judged(verdicts: Annotated[Path | None, typer.Option(
+                     "--verdicts", help="Verdicts JSONL (default: the shipped bench/judged/verdicts.jsonl).")] = None,
+                 posts: Annotated[Path | None, typer.Option(
+                     "--posts", help="Opening posts JSONL {id, url, title, text}: re-diagnose them (and the case "
+                                     "reports judged) and list the verdicts whose first fix changed.")] = None,
+                 home: HomeOpt = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
+    """Judged first-fix rates per set (helps = yes, helps-or-partly, harmful); with --posts, the stale verdicts."""
+    from ..bench.judged import load_posts, load_verdicts, rates, rediagnose, stale_verdicts
+
+    vs = load_verdicts(verdicts)
+    if not vs:
+        fail("the verdicts file has no verdicts")
+    figures = rates(vs)
+    stale = None
+    if posts is not None:
+        stale = stale_verdicts(vs, rediagnose(_load_kb(home), vs, load_posts(posts)))
+    if as_json:
+        doc = {"rates": [r.model_dump() for r in figures]}
+        if stale is not None:
+            doc["stale"] = [s.model_dump() for s in stale]
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title="Judged first fix (helps = the first fix is what resolved the issue)")
+    for col in ("set", "n", "yes", "partly", "no", "harmful", "helps", "helps or partly", "harmful rate"):
+        table.add_column(col, justify="left" if col == "set" else "right", no_wrap=col == "set")
+    for r in figures:
+        table.add_row(r.set, str(r.n), str(r.yes), str(r.partly), str(r.no), str(r.harmful), f"{r.helps:.0%}",
+                      f"{r.helps_or_partly:.0%}", f"{r.harmful_rate:.0%}")
+    out.print(table)
+    if stale is not None:
+        out.print(f"{len(stale)} stale verdict(s) (first fix changed since judged; judge them again):")
+        for s in stale:
+            now = f"{s.now.action} {s.now.target or ''}".strip() if s.now else "no fix"
+            out.print(f"  {s.set} {s.issue}: {s.judged.action} {s.judged.target or ''} -> {now}", highlight=False)
+
+
 def main() -> None:
     app()
 
