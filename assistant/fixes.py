@@ -13,8 +13,9 @@ four kinds of knowledge, each scored on its own scale and summed with the weight
 - **playbook**: the playbook's steps for the likely causes.
 
 A fix whose applicability does not fit the report (another model family, framework or GPU) is discounted; one whose
-version bound the report's version already meets (an upgrade to ``>=N`` for a user on ``N`` or later), or that the
-user says they already tried, is dropped.
+version bound the report's version already meets (an upgrade to ``>=N`` for a user on ``N`` or later), that sets a
+parameter to the value the report's command already gives it (``--dtype float16`` for a user running float16), or
+that the user says they already tried, is dropped.
 """
 
 from __future__ import annotations
@@ -123,6 +124,25 @@ def environment_candidates(findings: list[Finding]) -> list[FixCandidate]:
     return out
 
 
+_DTYPES = {"half": "float16", "fp16": "float16", "float16": "float16", "torch.float16": "float16",
+           "bf16": "bfloat16", "bfloat16": "bfloat16", "torch.bfloat16": "bfloat16",
+           "fp32": "float32", "float32": "float32", "float": "float32", "torch.float32": "float32"}
+
+
+def _setting(value: str) -> str:
+    v = value.strip().strip("'\"").casefold()
+    return _DTYPES.get(v, v)
+
+
+def already_set(spec: FixSpec, facts: ExtractedFacts) -> bool:
+    """True when the fix sets a parameter (or the dtype) to the value the report's launch arguments already give it:
+    advice the report shows is already followed."""
+    if spec.action not in ("set-parameter", "change-dtype") or spec.value is None or spec.target_kind != "parameter":
+        return False
+    stated = facts.launch.get(spec.target)
+    return stated is not None and _setting(stated) == _setting(spec.value)
+
+
 def similar_candidates(neighbours: list[Neighbour], w: DiagnosisWeights) -> list[FixCandidate]:
     """The retrieved past failures' structured fixes, each voting with its similarity to ``vote_power``."""
     out = []
@@ -191,7 +211,7 @@ def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: Diagnosis
     totals: dict[tuple[str, str], float] = {}
     best: dict[tuple[str, str], FixCandidate] = {}
     for c in candidates:
-        if contradicts_versions(c.spec, ctx.facts) or c.spec.key in ctx.tried:
+        if contradicts_versions(c.spec, ctx.facts) or already_set(c.spec, ctx.facts) or c.spec.key in ctx.tried:
             continue
         key = c.spec.key if c.spec.target or not c.spec.generic else ("generic", c.text)
         if c.spec.action == "other" and not c.spec.target:

@@ -134,3 +134,12 @@ def test_knowledge_learnt_from_an_excluded_issue_is_left_out(small_kb):
     assert entry not in known_errors(entry.example, frozenset({issue_key(cited)}))
     d = diagnose(small_kb, ReportRequest(text=entry.example, exclude_urls=[cited]))
     assert entry.id not in {f.source_ref for f in d.fixes}
+
+
+def test_a_setting_the_command_already_has_is_not_suggested_again():
+    half = FixSpec(action="change-dtype", target="dtype", target_kind="parameter", value="float16")
+    bf16 = FixSpec(action="change-dtype", target="dtype", target_kind="parameter", value="bfloat16")
+    ranked = rank_fixes([cand(half, 0.9), cand(bf16, 0.2)], ctx(launch={"dtype": "half"}))
+    assert [(f.action, f.value) for f in ranked] == [("change-dtype", "bfloat16")]
+    ranked = rank_fixes([cand(half, 0.9), cand(bf16, 0.2)], ctx())
+    assert [f.value for f in ranked] == ["float16"]  # nothing stated: the merge keeps the best one
