@@ -7,13 +7,15 @@ Registered on the main CLI by ``ui/cli.py``; the webhook service is ``failgraph 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
 from .console import HomeOpt, out
 from .console import user_errors as _user_errors
+
+if TYPE_CHECKING:  # the HTTP client loads only when an event is handled
+    import httpx
 
 github_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                          help="The GitHub bot: diagnose an issue and keep one comment on it up to date.")

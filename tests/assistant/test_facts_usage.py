@@ -46,7 +46,7 @@ def kb(tmp_path_factory, full_records):
 
 def test_diagnose_json_shows_the_usage_facts(kb, monkeypatch):
     from failgraph.ui import cli
-    monkeypatch.setattr(cli, "_load_kb", lambda home: kb)
+    monkeypatch.setattr(cli, "_load_kb", lambda home, *args, **kwargs: kb)
     r = CliRunner().invoke(cli.app, ["diagnose", REPORT, "--json"])
     assert r.exit_code == 0, r.output
     facts = json.loads(r.stdout)["facts"]

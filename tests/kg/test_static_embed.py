@@ -185,6 +185,7 @@ def test_an_unknown_tier_is_one_error_line(static_home):
 def test_build_passes_the_tier_and_the_recall_target_to_the_index(tmp_path, dataset_slice, monkeypatch):
     from typer.testing import CliRunner
 
+    from failgraph.kg import build
     from failgraph.ui import cli
 
     seed_home(tmp_path)
@@ -192,9 +193,9 @@ def test_build_passes_the_tier_and_the_recall_target_to_the_index(tmp_path, data
 
     def fake_build(home, inputs, **kw):
         seen.update(kw)
-        raise cli.BuildError("stopped before building")
+        raise build.BuildError("stopped before building")
 
-    monkeypatch.setattr(cli, "build_graph", fake_build)
+    monkeypatch.setattr(build, "build_graph", fake_build)
     monkeypatch.delenv(EMBEDDER_ENV, raising=False)
     runner = CliRunner()
     args = ["build", "--dataset", str(dataset_slice), "--no-cases", "--home", str(tmp_path)]
