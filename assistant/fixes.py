@@ -55,7 +55,6 @@ class FixCandidate(BaseModel):
     source_ref: str | None = None
     confirmed: bool = False
     score: float = Field(ge=0)
-    framework: str | None = Field(None, description="The framework of the past failure the fix comes from")
 
 
 class FixContext(BaseModel):
@@ -66,11 +65,6 @@ class FixContext(BaseModel):
     family: str | None = Field(None, description="The model series of the report's model, when it names one")
     tried: frozenset[tuple[str, str]] = Field(default_factory=frozenset,
                                               description="Remedies the user says they already tried")
-
-    @property
-    def frameworks(self) -> frozenset[str]:
-        """The frameworks the report names, in the comparable spelling of :func:`framework_keys`."""
-        return frozenset(k for f in self.facts.frameworks for k in framework_keys(f))
 
     @classmethod
     def of(cls, facts: ExtractedFacts, text: str = "") -> FixContext:
@@ -89,29 +83,14 @@ class FixContext(BaseModel):
         return any(form in self.text for form in {t, t.replace("_", "-"), t.replace("-", "_"), t.replace("_", " ")})
 
 
-def framework_keys(name: str | None) -> frozenset[str]:
-    """A framework name in a comparable spelling (``LLaMA-Factory`` = ``llamafactory``); a case's ``transformers +
-    peft`` names two.
-
-    >>> sorted(framework_keys("Transformers + PEFT")), sorted(framework_keys("llama (reference repo)"))
-    (['peft', 'transformers'], ['llama'])
-    """
-    if not name:
-        return frozenset()
-    name = re.sub(r"\(.*?\)", "", name)
-    return frozenset(k for part in re.split(r"[+/,&]", name) if (k := re.sub(r"[^a-z0-9.]", "", part.casefold())))
-
-
-def fit(spec: FixSpec, ctx: FixContext, w: DiagnosisWeights, framework: str | None = None) -> float:
+def fit(spec: FixSpec, ctx: FixContext, w: DiagnosisWeights) -> float:
     """How well a fix's applicability fits the report: 1 when nothing speaks against it, discounted once for each
-    stated fact it contradicts (model family, framework, GPU). ``framework``: the framework of the past failure the fix
-    comes from, which counts as the fix's own when it names none."""
+    stated fact it contradicts (model family, framework, GPU)."""
     where = spec.applies_to
     f = 1.0
     if where.model_families and ctx.family and ctx.family not in where.model_families:
         f *= w.fix_misfit
-    own = frozenset(k for name in where.frameworks for k in framework_keys(name)) or framework_keys(framework)
-    if own and ctx.frameworks and not own & ctx.frameworks:  # the fix's framework, else its past failure's
+    if where.frameworks and ctx.facts.frameworks and not set(where.frameworks) & set(ctx.facts.frameworks):
         f *= w.fix_misfit
     if where.hardware and ctx.facts.gpus and not any(re.search(where.hardware, g, re.IGNORECASE)
                                                      for g in ctx.facts.gpus):
@@ -172,7 +151,7 @@ def similar_candidates(neighbours: list[Neighbour], w: DiagnosisWeights) -> list
         if f.fix and f.fix_spec is not None:
             out.append(FixCandidate(spec=f.fix_spec, text=f.fix, cause=f.root_causes[0] if f.root_causes else None,
                                     source="similar", source_ref=f.url, confirmed=f.fix_confirmed,
-                                    score=max(n.similarity, 0.0) ** w.fix_vote_power, framework=f.framework))
+                                    score=max(n.similarity, 0.0) ** w.fix_vote_power))
     return out
 
 
@@ -189,7 +168,7 @@ def cause_candidates(graph, cause_dist: dict[str, float], examples: RemedyExampl
             if ex is None or ex.fix is None or ex.fix_spec is None:
                 continue
             out.append(FixCandidate(spec=ex.fix_spec, text=ex.fix, cause=cause, source="cause", source_ref=ex.url,
-                                    confirmed=ex.fix_confirmed, score=p * n / total, framework=ex.framework))
+                                    confirmed=ex.fix_confirmed, score=p * n / total))
     return out
 
 
@@ -205,8 +184,7 @@ def learned_candidates(remedy_model: TextModel, examples: RemedyExamples, text: 
         ex = examples.example((action, target), exclude)
         if ex is not None and ex.fix and ex.fix_spec is not None:
             out.append(FixCandidate(spec=ex.fix_spec, text=ex.fix, cause=ex.root_causes[0] if ex.root_causes else None,
-                                    source="similar", source_ref=ex.url, confirmed=ex.fix_confirmed, score=p,
-                                    framework=ex.framework))
+                                    source="similar", source_ref=ex.url, confirmed=ex.fix_confirmed, score=p))
     return out
 
 
@@ -238,8 +216,7 @@ def rank_fixes(candidates: Iterable[FixCandidate], ctx: FixContext, w: Diagnosis
         key = c.spec.key if c.spec.target or not c.spec.generic else ("generic", c.text)
         if c.spec.action == "other" and not c.spec.target:
             key = ("other", c.text)
-        s = weight[c.source] * c.score * fit(c.spec, ctx, w, c.framework)
-        s *= 1 + w.fix_named if ctx.names(c.spec) else 1.0
+        s = weight[c.source] * c.score * fit(c.spec, ctx, w) * (1 + w.fix_named if ctx.names(c.spec) else 1.0)
         s *= 1 + w.fix_action_text * action_posterior.get(c.spec.action, 0.0)
         totals[key] = totals.get(key, 0.0) + s
         prev = best.get(key)

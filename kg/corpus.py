@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ..ingest.extract.narrative import matching_text, with_title
@@ -39,7 +39,6 @@ class PastFailure(BaseModel):
     fix: str | None = None
     fix_confirmed: bool = False
     fix_spec: FixSpec | None = None
-    framework: str | None = Field(None, description="The framework the failure happened in, as its case states it")
     symptoms: list[str] = []
     root_causes: list[str] = []
 
@@ -174,7 +173,6 @@ def load_corpus(store: GraphStore) -> Corpus:
     del about, symptom, cause, pref
     texts = _values(store, _FG + "text")
     titles, models, resolved = (_values(store, p) for p in (_TITLE, _FG + "modelName", _FG + "resolvedBy"))
-    frameworks = _values(store, _FG + "framework")
     comments, confirmed = _values(store, _COMMENT), _values(store, _FG + "confirmed")
     spec_of = _FixSpecs(store)
     failures: dict[str, PastFailure] = {}
@@ -195,7 +193,7 @@ def load_corpus(store: GraphStore) -> Corpus:
                 s, r = labels.get(key, ([], []))
                 failures[key] = PastFailure(key=key, url=url, title=(titles.get(issue) or [""])[0], text=text,
                                             model=(models.get(issue) or [None])[0], fix=fix, fix_confirmed=bool(ok),
-                                            fix_spec=spec, framework=(frameworks.get(issue) or [None])[0],
+                                            fix_spec=spec,
                                             symptoms=list(s), root_causes=list(r))
     return Corpus(failures=sorted(failures.values(), key=lambda f: f.key), records=records)
 

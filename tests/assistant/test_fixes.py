@@ -143,18 +143,3 @@ def test_a_setting_the_command_already_has_is_not_suggested_again():
     assert [(f.action, f.value) for f in ranked] == [("change-dtype", "bfloat16")]
     ranked = rank_fixes([cand(half, 0.9), cand(bf16, 0.2)], ctx())
     assert [f.value for f in ranked] == ["float16"]  # nothing stated: the merge keeps the best one
-
-
-def test_a_past_failures_fix_from_another_framework_counts_less():
-    from failgraph.assistant.fixes import framework_keys
-
-    w = DiagnosisWeights()
-    assert framework_keys("LLaMA-Factory") == framework_keys("llamafactory")
-    vllm_user = ctx(frameworks=["vllm"])
-    assert fit(SET_TP, vllm_user, w, framework="vllm") == 1.0
-    assert fit(SET_TP, vllm_user, w, framework="llama.cpp") == w.fix_misfit
-    assert fit(SET_TP, vllm_user, w, framework="transformers + vllm") == 1.0
-    assert fit(SET_TP, ctx(), w, framework="llama.cpp") == 1.0  # the report names no framework
-    ollama = cand(SET_TP, 0.5).model_copy(update={"framework": "ollama"})
-    vllm = cand(UPGRADE_TF, 0.3).model_copy(update={"framework": "vllm"})
-    assert [f.action for f in rank_fixes([ollama, vllm], vllm_user)] == ["upgrade", "set-parameter"]
