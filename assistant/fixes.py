@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..kg.corpus import RemedyExamples
 from ..kg.project import remedies_of
 from ..ontology import load_vocabulary
-from ..ontology.compat import compat_rules
+from ..ontology.compat import load_compat_kb
 from ..ontology.error_knowledge import ErrorEntry
 from ..ontology.fixes import VERSION_ACTIONS, FixSpec
 from ..ontology.rules import load_playbook
@@ -113,11 +113,10 @@ def error_candidates(entries: list[ErrorEntry]) -> list[FixCandidate]:
 
 def environment_candidates(findings: list[Finding]) -> list[FixCandidate]:
     """The fixes of the compatibility rules that fire on the stated environment, scored by severity."""
-    specs = {r.id: r.fix_spec for r in compat_rules()}
-    causes = cause_of_rule()
+    kb, causes = load_compat_kb(), cause_of_rule()
     out = []
     for f in findings:
-        spec = specs.get(f.rule)
+        spec = kb.rule(f.rule).fix_spec
         if spec is not None and f.severity in SEVERITY_WEIGHT:
             out.append(FixCandidate(spec=spec, text=f.fix, cause=causes.get(f.rule), source="environment",
                                     source_ref=f.rule, score=SEVERITY_WEIGHT[f.severity]))

@@ -95,14 +95,17 @@ class KnowledgeBase:
     @cached_property
     def remedy_text_model(self) -> TextModel:
         """P(remedy | text): a word naive-Bayes model over the past failures' structured fixes."""
-        fixed = [f for f in self.corpus.failures if f.fix_spec is not None and not f.fix_spec.generic]
-        return TextModel([(f.key, f.index_text, [remedy_label(f.fix_spec.key)]) for f in fixed])
+        return TextModel([(f.key, f.index_text, [remedy_label(f.fix_spec.key)]) for f in self._remedied])
 
     @cached_property
     def action_text_model(self) -> TextModel:
         """P(fix action | text), over the same past failures."""
-        fixed = [f for f in self.corpus.failures if f.fix_spec is not None and not f.fix_spec.generic]
-        return TextModel([(f.key, f.index_text, [f.fix_spec.action]) for f in fixed])
+        return TextModel([(f.key, f.index_text, [f.fix_spec.action]) for f in self._remedied])
+
+    @property
+    def _remedied(self) -> list[PastFailure]:
+        """The past failures whose fix is a structured remedy (not a generic step)."""
+        return [f for fs in self.remedy_examples.by_remedy.values() for f in fs]
 
     @cached_property
     def fact_profile(self) -> FactProfile:

@@ -513,10 +513,7 @@ class CompatRule(BaseModel):
     @field_validator("evidence")
     @classmethod
     def _urls(cls, v: list[str]) -> list[str]:
-        for u in v:
-            if not re.match(r"^https://[\w.-]+\.[a-z]{2,}/\S*$", u):
-                raise ValueError(f"evidence must be https URLs, got {u!r}")
-        return v
+        return https_urls(v)
 
     @field_validator("library")
     @classmethod
@@ -618,6 +615,14 @@ def _load(path: Path) -> CompatKB:
 @cache
 def _load_cached(path: str) -> CompatKB:
     return _load(Path(path))
+
+
+def https_urls(urls: list[str]) -> list[str]:
+    """Evidence lists (compatibility rules, error knowledge) hold https URLs only; raises ``ValueError`` otherwise."""
+    for u in urls:
+        if not re.match(r"^https://[\w.-]+\.[a-z]{2,}/\S*$", u):
+            raise ValueError(f"evidence must be https URLs, got {u!r}")
+    return urls
 
 
 def load_compat_kb(path: str | Path | None = None) -> CompatKB:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .compat import https_urls
 from .files import data_path
 from .fixes import FixSpec
 from .taxonomy import UnknownLabel, load_taxonomy
@@ -68,10 +69,7 @@ class ErrorEntry(BaseModel):
     @field_validator("evidence")
     @classmethod
     def _urls(cls, v: list[str]) -> list[str]:
-        for u in v:
-            if not re.match(r"^https://[\w.-]+\.[a-z]{2,}/\S*$", u):
-                raise ValueError(f"evidence must be https URLs, got {u!r}")
-        return v
+        return https_urls(v)
 
     @model_validator(mode="after")
     def _examples(self) -> ErrorEntry:
