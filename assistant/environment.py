@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-
 from ..ingest.extract.environment import EnvironmentFacts
 from ..ontology import data_path, load_taxonomy
 from ..ontology.compat import Condition, compat_rules
+from ..ontology.files import read_yaml
 from .doctor import DoctorError, Finding, diagnose_environment
 from .probability import noisy_or
 
@@ -33,7 +32,7 @@ def cause_of_rule() -> dict[str, str]:
     """Rule id → the root-cause leaf its firing is evidence for."""
     tax = load_taxonomy()
     leaves = {k: tax.leaf("root_cause", v).label
-              for k, v in yaml.safe_load(data_path("rules/compat_causes.yaml").read_text(encoding="utf-8")).items()}
+              for k, v in read_yaml(data_path("rules/compat_causes.yaml")).items()}
     return {r.id: leaves[_about(r.when)] for r in compat_rules()}
 
 

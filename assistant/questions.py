@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..kg.corpus import Corpus
-from ..ontology import data_path, load_taxonomy
+from ..ontology import load_taxonomy
+from ..ontology.files import read_yaml
 from .models import ExtractedFacts, Question
 
 ALWAYS = ("error_text", "versions")
@@ -35,7 +35,7 @@ class QuestionSpec(BaseModel):
 
 @cache
 def question_specs() -> tuple[QuestionSpec, ...]:
-    raw = yaml.safe_load(data_path("questions.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml("questions.yaml")
     return tuple(QuestionSpec(fact=q["fact"], text=q["text"], field=q.get("field"),
                               stated=re.compile(q["stated"], re.IGNORECASE),
                               indicator=re.compile(q["indicator"], re.IGNORECASE)) for q in raw)

@@ -52,9 +52,10 @@ def embed_devices() -> list[tuple[str, bool]]:
 
 def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = None, batch_size: int = 64,
                 single: int = 50, seed: int = 0, progress: Callable[[str], None] | None = None,
-                static_home=None) -> EmbedBench:
+                static_home=None, onnx: bool = True) -> EmbedBench:
     """MiniLM embedding throughput (texts/s, batched) and single-report latency on each device, over the same
-    synthetic case-like documents (title + report, as the index embeds them); with ``static_home`` (a graph home,
+    synthetic case-like documents (title + report, as the index embeds them), run by torch on each device and (with
+    ``onnx``) by ONNX Runtime on the CPU; with ``static_home`` (a graph home,
     where the static model is cached or distilled) the static tier on the CPU too."""
     from ..kg.embed import MODEL_ID, Embedder
     from .synthetic import synthetic_cases
@@ -62,32 +63,34 @@ def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = N
     say = progress or (lambda _m: None)
     docs = [f"{c.title}\n{c.report}" for c in synthetic_cases(texts, seed)]
     rows: list[EmbedRow] = []
-    for device, half in embed_devices() if devices is None else devices:
-        precision = "fp16" if half else "fp32"
-        say(f"MiniLM on {device} ({precision}): {len(docs):,} texts in batches of {batch_size}")
-        emb = Embedder(device=device, batch_size=batch_size, half=half)
+
+    def measure(emb, digits: int = 2, **row) -> None:
         emb.encode(docs[:batch_size])  # load and warm up outside the timing
         secs, _ = timed(emb.encode, docs)
-        lat, _ = single_query_latencies(lambda t, emb=emb: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
-        rows.append(EmbedRow(device=device, precision=precision, batch_size=batch_size, texts=len(docs),
-                             seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
-                             single_p50_ms=round(statistics.median(lat), 2),
-                             single_p99_ms=round(percentile(lat, 0.99), 2)))
-        emb = None
+        lat, _ = single_query_latencies(lambda t: emb.encode([t]), docs[:single])
+        rows.append(EmbedRow(**row, texts=len(docs), seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
+                             single_p50_ms=round(statistics.median(lat), digits),
+                             single_p99_ms=round(percentile(lat, 0.99), digits)))
+
+    for device, half in embed_devices() if devices is None else devices:
+        precision = "fp16" if half else "fp32"
+        say(f"MiniLM on {device} ({precision}, torch): {len(docs):,} texts in batches of {batch_size}")
+        measure(Embedder(device=device, batch_size=batch_size, half=half), device=device, precision=precision,
+                batch_size=batch_size)
+        gc.collect()
+    if onnx:
+        from ..kg.onnx_embed import OnnxEmbedder
+
+        say(f"MiniLM on cpu (fp32, onnxruntime): {len(docs):,} texts in batches of 32")
+        measure(OnnxEmbedder(batch_size=32), device="cpu", precision="fp32 onnxruntime", batch_size=32)
         gc.collect()
     if static_home is not None:
         from ..kg.static_embed import StaticEmbedder
 
         say(f"static tier on cpu: {len(docs):,} texts")
         emb = StaticEmbedder(static_home)
-        emb.encode(docs[:batch_size])
-        secs, _ = timed(emb.encode, docs)
-        lat, _ = single_query_latencies(lambda t, emb=emb: emb.encode([t]), docs[:single])  # type: ignore[arg-type]
-        rows.append(EmbedRow(tier="static", device="cpu", precision=f"fp16 table, {emb.dim} wide", batch_size=0,
-                             texts=len(docs), seconds=round(secs, 3), texts_per_s=round(len(docs) / secs, 1),
-                             single_p50_ms=round(statistics.median(lat), 3),
-                             single_p99_ms=round(percentile(lat, 0.99), 3)))
-    cpu = [r.texts_per_s for r in rows if r.device == "cpu" and r.tier == "minilm"]
+        measure(emb, 3, tier="static", device="cpu", precision=f"fp16 table, {emb.dim} wide", batch_size=0)
+    cpu = [r.texts_per_s for r in rows if r.device == "cpu" and r.tier == "minilm" and r.precision == "fp32"]
     gpu = [r.texts_per_s for r in rows if r.device != "cpu"]
     return EmbedBench(model=MODEL_ID, texts=len(docs), mean_chars=round(float(np.mean([len(d) for d in docs])), 1),
                       gpu_name=gpu_name() if gpu else None,

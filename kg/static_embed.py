@@ -10,12 +10,9 @@ and never see a half-written model.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .embed import MODEL_ID, model_dir, quiet_loading
+from .model_cache import ensure_cached
 
 log = logging.getLogger("failgraph.index")
 
@@ -81,33 +79,14 @@ def ensure_static_model(home: Path, *, dims: int = STATIC_DIMS,
 
     Concurrent callers serialise on a lock file; the model is written to a temporary sibling directory and renamed
     into place, so a reader sees either no model or a whole one."""
-    final = cache_dir(home, dims)
-    meta = read_meta(final)
-    if meta is not None:
-        return final, meta
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(final.parent / f".{final.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # another process distilling: wait for it, then use its model
-        meta = read_meta(final)
-        if meta is not None:
-            return final, meta
+    def told(final: Path) -> None:
         if on_distill:
             on_distill(final)
         else:
             log.warning("distilling the static embedding model from MiniLM into %s (once per home; about 2 minutes "
                         "on two cores)", final)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-        try:
-            meta = distiller(tmp, dims)
-            if final.exists():  # a broken leftover (no metadata): replace it
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return final, meta
-    finally:
-        os.close(fd)
+
+    return ensure_cached(cache_dir(home, dims), read_meta, lambda tmp: distiller(tmp, dims), on_make=told)
 
 
 class StaticEmbedder:

@@ -31,12 +31,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .files import data_path
+from .files import data_path, read_yaml
 from .fixes import FixSpec
 
 Severity = Literal["error", "warning", "info"]
@@ -598,7 +597,7 @@ class CompatKB(BaseModel):
 
 
 def _load(path: Path) -> CompatKB:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or "rules" not in raw:
         raise ValueError(f"{path}: expected a mapping with 'compute_capability' and 'rules'")
     table = [GpuPattern.model_validate(g) for g in raw.get("compute_capability", [])]

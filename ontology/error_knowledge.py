@@ -21,11 +21,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .compat import https_urls
-from .files import data_path
+from .files import data_path, read_yaml
 from .fixes import FixSpec
 from .taxonomy import UnknownLabel, load_taxonomy
 
@@ -101,7 +100,7 @@ def _entry(raw: Any, index: int) -> ErrorEntry:
 def load_error_knowledge(path: str | Path | None = None) -> tuple[ErrorEntry, ...]:
     """The entries of ``path`` (the shipped ``rules/errors.yaml`` by default), validated; ids must be unique."""
     p = Path(path) if path else data_path(ERRORS_FILE)
-    raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    raw = read_yaml(p)
     if not isinstance(raw, list):
         raise ValueError(f"{p}: expected a list of entries")
     out = tuple(_entry(r, i) for i, r in enumerate(raw))

@@ -22,14 +22,13 @@ import re
 from functools import cache
 from typing import Literal
 
-import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rdflib.namespace import RDF, SKOS
 
-from .files import data_path, ontology_graph
+from .files import ontology_view, read_yaml
 from .namespaces import FG
 from .vocabulary import Term, UnknownTerm, load_vocabulary
 
@@ -49,7 +48,7 @@ class FixAction(Term):
 @cache
 def fix_actions() -> dict[str, FixAction]:
     """The actions of ``fg:FixActionScheme`` by notation, in file order of their notation."""
-    g = ontology_graph()
+    g = ontology_view()
     out: dict[str, FixAction] = {}
     for c in g.subjects(SKOS.inScheme, FG.FixActionScheme):
         if (c, RDF.type, SKOS.Concept) not in g:
@@ -84,7 +83,7 @@ def normalise_target(target: str, kind: TargetKind) -> str:
 @cache
 def target_aliases() -> dict[str, dict[str, str]]:
     """Target kind → spelling → canonical spelling (``fix_targets.yaml``)."""
-    raw = yaml.safe_load(data_path("fix_targets.yaml").read_text(encoding="utf-8")) or {}
+    raw = read_yaml("fix_targets.yaml") or {}
     return {kind: {str(k).casefold(): str(v).casefold() for k, v in table.items()} for kind, table in raw.items()}
 
 

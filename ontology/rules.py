@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .files import data_path
+from .files import data_path, read_yaml
 from .fixes import FixSpec
 from .taxonomy import load_taxonomy
 
@@ -57,7 +56,7 @@ class Playbook(BaseModel):
 def _load_rules(name: str, key: str, scheme) -> list[PatternRule]:
     tax = load_taxonomy()
     out = []
-    for i, r in enumerate(yaml.safe_load(data_path(f"rules/{name}").read_text(encoding="utf-8"))):
+    for i, r in enumerate(read_yaml(data_path(f"rules/{name}"))):
         try:
             regex = re.compile(r["pattern"], re.IGNORECASE)
         except re.error as e:
@@ -79,7 +78,7 @@ def cause_rules() -> tuple[PatternRule, ...]:
 
 @cache
 def load_playbook() -> Playbook:
-    return Playbook(steps=yaml.safe_load(data_path("playbook.yaml").read_text(encoding="utf-8")))
+    return Playbook(steps=read_yaml("playbook.yaml"))
 
 
 class HangLeaves(BaseModel):
@@ -94,7 +93,7 @@ class HangLeaves(BaseModel):
 @cache
 def hang_leaves() -> HangLeaves:
     tax = load_taxonomy()
-    raw = yaml.safe_load(data_path("rules/progress.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml(data_path("rules/progress.yaml"))
     return HangLeaves(**{k: tax.leaf("symptom", v).label for k, v in raw.items()})
 
 
@@ -102,7 +101,7 @@ def hang_leaves() -> HangLeaves:
 def study_heuristics() -> dict[str, str]:
     """Paper symptom category → root-cause leaf, the study's rule of thumb (a baseline for evaluation)."""
     tax = load_taxonomy()
-    raw = yaml.safe_load(data_path("rules/heuristics.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml(data_path("rules/heuristics.yaml"))
     return {tax.by_label("symptom", k).label: tax.leaf("root_cause", v).label for k, v in raw.items()}
 
 

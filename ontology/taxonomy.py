@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .files import ontology_graph
+from .files import ontology_view
 from .namespaces import FG, SKOS
 
 SchemeName = Literal["symptom", "root_cause"]
@@ -140,7 +140,7 @@ class Taxonomy:
 
 
 def _concepts_from_graph() -> list[Concept]:
-    g = ontology_graph()
+    g = ontology_view()
     levels_by_iri: dict[str, set[Level]] = {}
     level_of = {lv.iri: lv for lv in Level}
     for s, o in g.subject_objects(FG.taxonomyLevel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from rdflib import URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
-from .files import ontology_graph
+from .files import ontology_view
 from .namespaces import FG
 
 
@@ -74,7 +74,7 @@ def _terms_of(g, cls) -> list[Term]:
 
 @cache
 def load_vocabulary() -> Vocabulary:
-    g = ontology_graph()
+    g = ontology_view()
     series = {str(g.value(s, FG.githubOwner)).casefold(): Term(iri=str(s), label=str(g.value(s, RDFS.label)))
               for s in g.subjects(RDF.type, FG.ModelSeries)}
     patterns = sorted(((re.compile(str(p), re.IGNORECASE), Term(iri=str(s), label=str(g.value(s, RDFS.label))))

@@ -131,8 +131,8 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
                                                           help="Tiers to measure (static: on the CPU, with the "
                                                                "model cached in --home).")] = "minilm",
                     home: HomeOpt = None, as_json: JsonOpt = False, save: SaveOpt = None):
-    """Embedding throughput (texts/s) and single-report latency: MiniLM on the CPU and, when present, the GPU; the
-    static tier on the CPU."""
+    """Embedding throughput (texts/s) and single-report latency: MiniLM by torch on the CPU and, when present, the GPU,
+    and by ONNX Runtime on the CPU; the static tier on the CPU."""
     from ..bench.embed import bench_embed, embed_devices
     from ..kg.home import resolve_home
 
@@ -144,7 +144,8 @@ def bench_embed_cmd(texts: Annotated[int, typer.Option("--texts", min=16, help="
     if not devices and embedder != "static":
         raise ValueError("--device cuda asked for, but torch sees no CUDA device")
     rep = bench_embed(texts, devices=devices, batch_size=batch_size, progress=_progress(as_json),
-                      static_home=resolve_home(home) if embedder != "minilm" else None)
+                      static_home=resolve_home(home) if embedder != "minilm" else None,
+                      onnx=embedder != "static" and device != "cuda")
     if _emitted(rep, save, as_json):
         return
     t = _table(f"{rep.model}: {rep.texts:,} texts (mean {rep.mean_chars:,.0f} characters)",

@@ -122,10 +122,10 @@ def test_an_index_built_by_one_tier_is_stale_for_the_other(tmp_path):
 def test_the_tier_comes_from_the_option_then_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(EMBEDDER_ENV, raising=False)
     assert embedder_name(None) is None and embedder_name("static") == "static"
-    assert isinstance(make_embedder(None, tmp_path), Embedder)
+    assert make_embedder(None, tmp_path).name == "minilm"  # on ONNX Runtime or torch
     monkeypatch.setenv(EMBEDDER_ENV, "static")
     assert isinstance(make_embedder(None, tmp_path), StaticEmbedder)
-    assert isinstance(make_embedder("minilm", tmp_path), Embedder)
+    assert make_embedder("minilm", tmp_path).name == "minilm"
     monkeypatch.setenv(EMBEDDER_ENV, "bert")
     with pytest.raises(ValueError, match=r"\$FAILGRAPH_EMBEDDER must be one of minilm, static"):
         embedder_name(None)
@@ -203,6 +203,6 @@ def test_build_passes_the_tier_and_the_recall_target_to_the_index(tmp_path, data
     assert r.exit_code == 2 and "stopped before building" in r.stderr
     assert isinstance(seen["embedder"], StaticEmbedder) and seen["recall"] == 0.9
     r = runner.invoke(cli.app, args, env={"FAILGRAPH_RECALL": "0.8", EMBEDDER_ENV: "minilm"})
-    assert isinstance(seen["embedder"], Embedder) and seen["recall"] == 0.8
+    assert seen["embedder"].name == "minilm" and seen["recall"] == 0.8
     r = runner.invoke(cli.app, [*args, "--recall", "0"])
     assert r.exit_code == 2 and "--recall" in r.stderr
