@@ -177,6 +177,28 @@ def _case_stats(cases_path: Path | None, as_json: bool) -> None:
             f"{leaf} {cov.root_cause_leaf[leaf]}" for leaf in cov.thin_root_causes), highlight=False)
 
 
+def _agreement_stats(second_path: Path, cases_path: Path | None, as_json: bool) -> None:
+    from ..ingest.agreement import agreement, read_second_labels
+    from ..ingest.cases import load_cases
+
+    rep = agreement(load_cases(cases_path).cases, read_second_labels(second_path))
+    if as_json:
+        sys.stdout.write(rep.model_dump_json(indent=2) + "\n")
+        return
+    groups = {"all": rep.overall, **rep.by_first_labeler}
+    table = Table(title=f"Agreement of two independent labelings: {rep.cases} cases (agreement / Cohen's kappa)")
+    table.add_column("level")
+    for who in groups:
+        table.add_column(f"{who} ({max(r.pairs for r in groups[who])})", justify="right")
+    for i, row in enumerate(rep.overall):
+        table.add_row(row.what, *(f"{g[i].agreement:.2f} / {'-' if g[i].kappa is None else f'{g[i].kappa:.2f}'}"
+                                  for g in groups.values()))
+    out.print(table)
+    if rep.unmatched:
+        err.print(f"{len(rep.unmatched)} second label(s) name an issue that is not in the case base: "
+                  + ", ".join(rep.unmatched[:5]), highlight=False)
+
+
 @app.command()
 @user_errors
 def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -184,8 +206,15 @@ def stats(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", 
                                               help="Report the curated case base per leaf, framework, model family, "
                                                    "year and fix action, and its thin spots.")] = False,
           cases_file: Annotated[Path | None, typer.Option("--cases-file", help="Case file for --cases (default: the "
-                                                             "shipped case base).")] = None):
-    """The symptom × root-cause category matrix of the study's records (its Table 2), or the case base's spread."""
+                                                             "shipped case base).")] = None,
+          agreement: Annotated[Path | None, typer.Option(
+              "--agreement", help="A JSONL file of second, independent labels (source_url, symptom, root_cause, "
+                                  "fix_spec) of some cases: agreement with the case base's labels per level.")] = None):
+    """The symptom × root-cause category matrix of the study's records (its Table 2), the case base's spread, or the
+    agreement of two labelings."""
+    if agreement is not None:
+        _agreement_stats(agreement, cases_file, as_json)
+        return
     if cases:
         _case_stats(cases_file, as_json)
         return
