@@ -26,7 +26,7 @@ from .probability import normalise
 from .rank import ranked_leaves, roll_up
 from .report import ReportError
 from .symptoms import neighbour_votes, rule_hits
-from .weights import DiagnosisWeights
+from .weights import COMMENT_THRESHOLD, DiagnosisWeights
 
 LEVELS: dict[SchemeName, list[Level]] = {
     "root_cause": [Level.category, Level.subcategory, Level.group, Level.leaf],
@@ -241,7 +241,7 @@ def calibration(scores: list[float], correct: list[bool], bins: int = 5) -> Cali
 
 FIX_METHODS = ["failgraph", "dense_only", "bm25_only"]
 #: First-cause scores at which :class:`AboveThreshold` figures are reported.
-THRESHOLDS = (0.3, 0.5, 0.7)
+THRESHOLDS = (0.3, 0.5, COMMENT_THRESHOLD, 0.7)
 
 
 def neighbour_fix_keys(neighbours, k: int = 3) -> list[tuple[str, str]]:

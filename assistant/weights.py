@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: The first-cause score a support bot needs by default before it comments (the GitHub bot's
+#: ``FAILGRAPH_BOT_MIN_SCORE``); ``failgraph eval`` reports the precision of the answers at this threshold.
+COMMENT_THRESHOLD = 0.6
+
 
 class DiagnosisWeights(BaseModel):
     """How much each kind of evidence counts, at each step of report → retrieve → classify → walk → rank."""
@@ -79,4 +83,4 @@ class DiagnosisWeights(BaseModel):
                                                          "questions that would separate the top candidates.")
 
 
-__all__ = ["DiagnosisWeights"]
+__all__ = ["COMMENT_THRESHOLD", "DiagnosisWeights"]

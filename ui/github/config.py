@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from ...assistant.weights import COMMENT_THRESHOLD
+
 CONFIG_FILE_ENV = "FAILGRAPH_GITHUB_CONFIG"
 PUBLIC_API = "https://api.github.com"
 
@@ -64,7 +66,7 @@ class BotConfig(BaseModel):
     api_url: str = Field(PUBLIC_API, description="The REST API root (GitHub Enterprise: https://HOST/api/v3)")
     bot_login: str | None = Field(None, description="The account the bot comments as (token mode), so that its "
                                                     "comment is found again after a restart")
-    min_score: float = Field(0.6, ge=0.0, le=1.0, description="Score of the first root cause needed to comment "
+    min_score: float = Field(COMMENT_THRESHOLD, ge=0.0, le=1.0, description="Score of the first root cause needed to comment "
                                                               "and label; 0 comments on every issue")
     label_prefix: str = Field("failgraph: ", max_length=40, description="Prefix of the taxonomy label")
     dry_run: bool = Field(False, description="Log what would be posted; write nothing to GitHub")
