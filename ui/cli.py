@@ -188,8 +188,8 @@ def _agreement_stats(second_path: Path, cases_path: Path | None, as_json: bool) 
     groups = {"all": rep.overall, **rep.by_first_labeler}
     table = Table(title=f"Agreement of two independent labelings: {rep.cases} cases (agreement / Cohen's kappa)")
     table.add_column("level")
-    for who in groups:
-        table.add_column(f"{who} ({max(r.pairs for r in groups[who])})", justify="right")
+    for who, rows in groups.items():
+        table.add_column(f"{who} ({max(r.pairs for r in rows)})", justify="right")
     for i, row in enumerate(rep.overall):
         table.add_row(row.what, *(f"{g[i].agreement:.2f} / {'-' if g[i].kappa is None else f'{g[i].kappa:.2f}'}"
                                   for g in groups.values()))

@@ -66,8 +66,9 @@ class BotConfig(BaseModel):
     api_url: str = Field(PUBLIC_API, description="The REST API root (GitHub Enterprise: https://HOST/api/v3)")
     bot_login: str | None = Field(None, description="The account the bot comments as (token mode), so that its "
                                                     "comment is found again after a restart")
-    min_score: float = Field(COMMENT_THRESHOLD, ge=0.0, le=1.0, description="Score of the first root cause needed to comment "
-                                                              "and label; 0 comments on every issue")
+    min_score: float = Field(COMMENT_THRESHOLD, ge=0.0, le=1.0,
+                             description="Score of the first root cause needed to comment and label; 0 comments on "
+                                         "every issue")
     label_prefix: str = Field("failgraph: ", max_length=40, description="Prefix of the taxonomy label")
     dry_run: bool = Field(False, description="Log what would be posted; write nothing to GitHub")
     exclude_repos: list[str] = Field(default_factory=list, description="owner/name of repositories to ignore")
