@@ -4,7 +4,9 @@ Run ``python -m failgraph.ingest.extract.evaluate [--cases FILE] [--json] [--all
 
 Gold data, per case of ``ingest/cases/cases.jsonl``:
 
-* **libraries**: ``environment.libraries`` (name, version) is the gold for :func:`extract_libraries` on ``report``.
+* **libraries**: ``environment.libraries`` (name, version) is the gold for :func:`extract_libraries` on ``report``,
+  as far as the report states the version (a curator may record a version read later in the thread, which no
+  extractor can find in the report; such entries are counted apart, as ``not_in_report``).
   Slice: the cases with at least one gold library. A prediction matches when name and version agree after
   normalisation (PEP 503 name with the alias table; version without a leading ``v``, case-insensitive).
 
@@ -103,6 +105,7 @@ class Metric:
     tp_gold: int = 0  # gold items found
     misses: list[dict] = field(default_factory=list)
     false_positives: list[dict] = field(default_factory=list)
+    not_in_report: list[str] = field(default_factory=list)  # gold the report does not state (not scored)
 
     @property
     def precision(self) -> float:
@@ -120,7 +123,8 @@ class Metric:
     def summary(self) -> dict:
         return {"slice_cases": self.slice_cases, "gold": self.gold, "predicted": self.predicted,
                 "true_positive_predictions": self.tp_pred, "found_gold": self.tp_gold,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+                "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+                **({"gold_not_in_report": len(self.not_in_report)} if self.not_in_report else {})}
 
 
 @dataclass
@@ -158,10 +162,17 @@ def _norm_version(v: str) -> str:
 
 def evaluate_libraries(cases: Sequence[Case]) -> tuple[Metric, Metric, list[dict]]:
     strict, judged, unjudged = Metric(), Metric(), []
+    not_in_report = strict.not_in_report
     for case in cases:
         if not case.environment.libraries:
             continue
-        gold = {(normalise_library_name(g.name), _norm_version(g.version)) for g in case.environment.libraries}
+        low = case.report.lower()
+        stated = [g for g in case.environment.libraries if _norm_version(g.version) in low]
+        not_in_report.extend(f"{case.source_url}: {g.name} {g.version}" for g in case.environment.libraries
+                             if g not in stated)
+        if not stated:
+            continue
+        gold = {(normalise_library_name(g.name), _norm_version(g.version)) for g in stated}
         gold_names = {n for n, _ in gold}
         pred = {(m.name, _norm_version(m.version)): m for m in extract_libraries(case.report)}
         for metric in (strict, judged):

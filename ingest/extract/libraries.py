@@ -60,6 +60,8 @@ LIBRARY_ALIASES: dict[str, str] = {
     # training front ends
     "llamafactory": "llamafactory", "llama-factory": "llamafactory", "unsloth": "unsloth",
     "ms-swift": "ms-swift", "modelscope": "modelscope", "verl": "verl", "openrlhf": "openrlhf",
+    "unsloth-zoo": "unsloth-zoo", "xtuner": "xtuner", "sgl-kernel": "sgl-kernel",
+    "transformer-engine": "transformer-engine", "megatron-bridge": "megatron-bridge",
     "torchtune": "torchtune", "axolotl": "axolotl", "megatron-core": "megatron-core", "fairscale": "fairscale",
     "colossalai": "colossalai", "lightning": "lightning", "pytorch-lightning": "pytorch-lightning",
     "torch-npu": "torch-npu", "mindspore": "mindspore", "paddlepaddle": "paddlepaddle",
@@ -159,6 +161,15 @@ _OTHER_BEFORE = re.compile(r"(?:\bas of|\bto (?:build|compile)|\bbuilt (?:for|wi
 _PART_OF_NAME = re.compile(r"\b[A-Z][\w-]*\s+$")
 
 
+#: Release images of the serving engines, whose tag is the engine's version: ``vllm/vllm-openai:v0.6.1.post2``,
+#: ``vllm/vllm-openai 0.5.0``, ``lmsysorg/sglang:v0.4.1-cu124`` (``latest (0.9.2)`` too).
+_IMAGES = {"vllm-openai": "vllm", "lmsysorg/sglang": "sglang", "text-generation-inference": "text-generation-inference",
+           "openmmlab/lmdeploy": "lmdeploy", "ollama/ollama": "ollama"}
+_IMAGE = re.compile(r"(?<![\w-])(?:[\w.-]+/)?(?P<image>" + "|".join(re.escape(i) for i in _IMAGES)
+                    + r")(?:[:\s]+|:latest\s*\()v?(?P<version>\d+(?:\.\d+)+(?:\.?(?:post|dev|rc)\d+)?)"
+                    r"(?=-(?:cu|rocm)\w*|(?![\w.+-]|\.\w))")
+
+
 def _clean_version(v: str) -> str:
     return v.strip().lstrip("vV")
 
@@ -233,6 +244,9 @@ def extract_libraries(text: str) -> list[LibraryMention]:
         if re.fullmatch(r"\d+(?:\.\d+)+\S*", m["reqv"]):
             add(m.start("req"), m["req"], m["reqv"], f"{m['req']} {m['reqv']}")
         add(m.start("name"), m["name"], m["version"], m.group(0).strip())
+    for m in (_IMAGE.finditer(low) if "/" in text else ()):
+        image = next(i for i in _IMAGES if m["image"].endswith(i.split("/")[-1]))
+        add(m.start(), _IMAGES[image], text[m.start("version"):m.end("version")], text[m.start():m.end()])
     for m in (_WHEEL.finditer(text) if ".whl" in text else ()):
         add(m.start(), m["name"], m["version"], m.group(0))
     _table_rows(text, add)

@@ -538,3 +538,31 @@ def test_version_followed_by_a_gpu_line_is_kept():
     found = extract_libraries("torch==2.8.0.dev20250319+cu128\nGPU 0: NVIDIA H100 80GB HBM3")
     assert [(m.name, m.version) for m in found] == [("torch", "2.8.0.dev20250319+cu128")]
     assert extract_libraries("trained on 2.5 GPUs worth of time") == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I run the vllm/vllm-openai:v0.6.1.post2 image", [("vllm", "0.6.1.post2")]),
+    ("docker vllm/vllm-openai:latest (0.9.2), VLLM_USE_V1=1", [("vllm", "0.9.2")]),
+    ("lmsysorg/sglang:v0.4.1-cu124 on 8x H100", [("sglang", "0.4.1")]),
+    ("ghcr.io/huggingface/text-generation-inference:2.0.4 with", [("text-generation-inference", "2.0.4")]),
+    ("unsloth 2025.9.7, unsloth_zoo 2025.9.9", [("unsloth", "2025.9.7"), ("unsloth-zoo", "2025.9.9")]),
+    ("vllm/vllm-openai:nightly-0a1b2c3 and a 0.4 GB model", []),
+])
+def test_release_images_and_training_stack_names_carry_versions(text, expected):
+    from failgraph.ingest.extract import extract_libraries
+
+    assert [(m.name, m.version) for m in extract_libraries(text)] == expected
+
+
+def test_gold_versions_the_report_does_not_state_are_not_scored(tmp_path):
+    from failgraph.ingest.cases import load_cases
+    from failgraph.ingest.extract.evaluate import evaluate_libraries
+
+    case = next(c for c in load_cases().cases if c.environment.libraries
+                and all(lib.version.lower() in c.report.lower() for lib in c.environment.libraries))
+    extra = case.environment.model_copy(update={"libraries": [*case.environment.libraries,
+                                                              case.environment.libraries[0].model_copy(
+                                                                  update={"version": "99.1.7"})]})
+    strict, _, _ = evaluate_libraries([case.model_copy(update={"environment": extra})])
+    baseline, _, _ = evaluate_libraries([case])
+    assert strict.gold == baseline.gold and strict.not_in_report and "99.1.7" in strict.not_in_report[0]
