@@ -156,6 +156,24 @@ KNOWN_ERROR_MESSAGES: tuple[tuple[str, str | None], ...] = (
     (r"\w+ cannot implement due to:", None),
     (r"\S+ \d\S* requires .+, but you have .+ which is incompatible", "pip"),
     (r"\S+\.so(?:\.[\d.]+)?: (?:undefined symbol|cannot open shared object file)", "ImportError"),
+    (r"DLL load failed while importing", "ImportError"),
+    (r"Cannot re-initialize CUDA in forked subprocess", "RuntimeError"),
+    (r"Can't pickle <", "PicklingError"),
+    (r"Cannot instantiate Tokenizer from buffer", "Exception"),
+    (r"The checkpoint you are trying to load has model type", "ValueError"),
+    (r"`rope_scaling` must be a dictionary", "ValueError"),
+    (r"(?:\[Rank \d+\] )?Watchdog caught collective operation timeout", None),
+    (r"no kernel image is available for execution on the device", None),
+    (r"NVIDIA [\w ]+ with CUDA capability sm_\d+ is not compatible with the current PyTorch installation", None),
+    (r"Detected errors during sampling", None),
+    (r"[\w.-]+: error: unrecognized arguments:", None),
+    (r"(?:error loading model vocabulary: )?unknown pre-tokenizer type", None),
+    (r"Model type \w+ not supported", None),
+    (r"\S+ does not support tools", None),
+    (r"The model you are attempting to pull requires a newer version of Ollama", None),
+    (r"Failed to parse Jinja template", None),
+    (r"(?:Failed to initialize samplers: )?failed to parse grammar", None),
+    (r"nvidia-container-cli: requirement error", None),
 )
 _KNOWN_ERROR_RE = re.compile("|".join(f"(?P<k{i}>{rx})" for i, (rx, _) in enumerate(KNOWN_ERROR_MESSAGES)))
 #: Where a quoted error message starts inside a sentence: "... it fails with: No module named 'x'".
@@ -197,6 +215,8 @@ KNOWN_WARNINGS: tuple[str, ...] = (
     r"Detected that you are passing `past_key_values` as a tuple",
     r"was not (?:found|compiled) with (?:flash.?attention|FlashAttention)",
     r"does not support Flash Attention 2\.0 yet",
+    r"quantization is not fully optimized yet",
+    r"xFormers can't load C\+\+/CUDA extensions",
 )
 _KNOWN_WARNING = re.compile("|".join(f"(?:{w})" for w in KNOWN_WARNINGS))
 #: The literal start of each known warning: where a search for them is worth trying.

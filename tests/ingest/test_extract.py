@@ -566,3 +566,18 @@ def test_gold_versions_the_report_does_not_state_are_not_scored(tmp_path):
     strict, _, _ = evaluate_libraries([case.model_copy(update={"environment": extra})])
     baseline, _, _ = evaluate_libraries([case])
     assert strict.gold == baseline.gold and strict.not_in_report and "99.1.7" in strict.not_in_report[0]
+
+
+@pytest.mark.parametrize("line", [
+    "[Rank 3] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=2, OpType=ALLREDUCE)",
+    "Exception in worker VllmWorkerProcess while processing method init_device: Cannot re-initialize CUDA in "
+    "forked subprocess. To use CUDA with multiprocessing, you must use the 'spawn' start method",
+    "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.",
+    "vllm: error: unrecognized arguments: --enable-reasoning",
+    "error loading model vocabulary: unknown pre-tokenizer type: 'deepseek-r1-qwen'",
+    "DLL load failed while importing exllamav2_ext: The specified procedure could not be found.",
+])
+def test_messages_pasted_without_their_exception_type_are_error_lines(line):
+    from failgraph.ingest.extract import extract_errors
+
+    assert extract_errors(f"It fails at start-up.\n{line}\nAny idea?")
