@@ -81,9 +81,12 @@ def bench_embed(texts: int = 2000, *, devices: list[tuple[str, bool]] | None = N
     if onnx:
         from ..kg.onnx_embed import OnnxEmbedder
 
-        say(f"MiniLM on cpu (fp32, onnxruntime): {len(docs):,} texts in batches of 32")
-        measure(OnnxEmbedder(batch_size=32), device="cpu", precision="fp32 onnxruntime", batch_size=32)
-        gc.collect()
+        for int8 in (False, True):
+            precision = "int8 onnxruntime" if int8 else "fp32 onnxruntime"
+            say(f"MiniLM on cpu ({precision}): {len(docs):,} texts in batches of 32")
+            measure(OnnxEmbedder(int8=int8, batch_size=32), tier="minilm-int8" if int8 else "minilm", device="cpu",
+                    precision=precision, batch_size=32)
+            gc.collect()
     if static_home is not None:
         from ..kg.static_embed import StaticEmbedder
 

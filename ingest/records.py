@@ -13,13 +13,26 @@ _ISSUE_URL = re.compile(r"^https?://(?:www\.)?github\.com/(?P<owner>[^/\s]+)/(?P
                         r"(?:issues|pull|discussions)/(?P<number>\d+)/?(?:[#?]\S*)?$",
                         re.IGNORECASE)
 
-#: Repositories that the search corpus shows under a newer name than the dataset records (lower-case).
+#: Repositories that the search corpus shows under a newer name than the dataset records (lower-case), and other
+#: renamed repositories: one issue, one key, whichever name a link uses.
 REPOSITORY_RENAMES: dict[str, str] = {
     "qwenlm/qwen3": "qwenlm/qwen2.5",
     "qwenlm/qwen3-coder": "qwenlm/qwen2.5-coder",
     "qwenlm/qwen2": "qwenlm/qwen2.5",
     "qwenlm/qwen1.5": "qwenlm/qwen2.5",
     "ggerganov/llama.cpp": "ggml-org/llama.cpp",
+    # frameworks renamed or moved to another owner (threads appear under both names)
+    "hiyouga/llama-factory": "hiyouga/llamafactory",
+    "pytorch/torchtune": "meta-pytorch/torchtune",
+    "openaccess-ai-collective/axolotl": "axolotl-ai-cloud/axolotl",
+    "microsoft/deepspeed": "deepspeedai/deepspeed",
+    "volcengine/verl": "verl-project/verl",
+    "jmorganca/ollama": "ollama/ollama",
+    "panqiwei/autogptq": "autogptq/autogptq",
+    "turboderp/exllamav2": "turboderp-org/exllamav2",
+    "meta-llama/llama-recipes": "meta-llama/llama-cookbook",
+    "qwenlm/qwen2-vl": "qwenlm/qwen3-vl",
+    "qwenlm/qwen2.5-vl": "qwenlm/qwen3-vl",
 }
 
 

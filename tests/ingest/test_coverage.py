@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from failgraph.ingest.cases import load_cases
@@ -42,3 +43,15 @@ def test_a_case_about_a_dataset_issue_carries_the_dataset_link_and_labels(full_r
     wrong = [c.source_url for c in load_cases().cases
              if c.key in dataset and (c.labeler != "dataset" or c.source_url.casefold() != dataset[c.key])]
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("https://github.com/hiyouga/LLaMA-Factory/issues/6897", "https://github.com/hiyouga/LlamaFactory/issues/6897"),
+    ("https://github.com/pytorch/torchtune/issues/12", "https://github.com/meta-pytorch/torchtune/issues/12"),
+    ("https://github.com/microsoft/DeepSpeed/issues/5", "https://github.com/deepspeedai/DeepSpeed/issues/5"),
+    ("https://github.com/QwenLM/Qwen2-VL/issues/3", "https://github.com/QwenLM/Qwen3-VL/issues/3"),
+])
+def test_one_issue_under_a_renamed_repository_has_one_key(old, new):
+    from failgraph.ingest.records import issue_key
+
+    assert issue_key(old) == issue_key(new)

@@ -41,6 +41,17 @@ def test_onnx_vectors_equal_sentence_transformers_on_real_reports(export_root):
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
 
 
+def test_the_int8_tier_is_close_to_minilm_but_keyed_apart(export_root):
+    texts = case_texts(30)
+    full = OnnxEmbedder(export_root).encode(texts)
+    int8 = OnnxEmbedder(export_root, int8=True)
+    vecs = int8.encode(texts)
+    cosines = (full * vecs).sum(axis=1)
+    assert cosines.min() > 0.97 and not np.allclose(full, vecs, atol=1e-4)  # close, yet not the same model
+    assert int8.key != MODEL_ID and int8.name == "minilm-int8"
+    assert isinstance(make_embedder("minilm-int8", export_root), OnnxEmbedder)
+
+
 def test_batches_sorted_by_length_come_back_in_input_order(export_root):
     texts = case_texts(12)
     emb = OnnxEmbedder(export_root, batch_size=4)

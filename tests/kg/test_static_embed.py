@@ -127,7 +127,7 @@ def test_the_tier_comes_from_the_option_then_the_environment(monkeypatch, tmp_pa
     assert isinstance(make_embedder(None, tmp_path), StaticEmbedder)
     assert make_embedder("minilm", tmp_path).name == "minilm"
     monkeypatch.setenv(EMBEDDER_ENV, "bert")
-    with pytest.raises(ValueError, match=r"\$FAILGRAPH_EMBEDDER must be one of minilm, static"):
+    with pytest.raises(ValueError, match=r"\$FAILGRAPH_EMBEDDER must be one of minilm, minilm-int8, static"):
         embedder_name(None)
     with pytest.raises(ValueError, match="--embedder must be one of"):
         embedder_name("glove")
@@ -179,7 +179,7 @@ def test_an_unknown_tier_is_one_error_line(static_home):
     r = CliRunner().invoke(app, ["diagnose", "--embedder", "glove", "--home", str(static_home.root), "x"])
     assert r.exit_code == 2
     lines = [x for x in r.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: --embedder must be one of minilm, static"), r.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: --embedder must be one of minilm, minilm-int8, static"), r.stderr
 
 
 def test_build_passes_the_tier_and_the_recall_target_to_the_index(tmp_path, dataset_slice, monkeypatch):
