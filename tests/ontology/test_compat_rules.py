@@ -190,3 +190,14 @@ def test_a_bad_fix_spec_is_rejected_with_the_rule_id(tmp_path):
     rule["fix_spec"]["value"] = ">=1"
     path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
     assert load_compat_kb(path).rule("bad-spec-rule").fix_spec.key == ("upgrade", "x")
+
+
+def test_a_python_condition_needs_a_stated_python_version():
+    cond = Condition.model_validate({"libraries": {"vllm": ">=0.32.0"}, "python": "<3.11"})
+    assert cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}})) is None
+    hit = cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}, "python": "3.10.12"}))
+    assert hit is not None and "Python 3.10.12" in hit.facts
+    assert cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}, "python": "3.11"})) is None
+    assert "python" in cond.subjects()
+    with pytest.raises(ValueError):
+        Condition.model_validate({"python": "<<3.11"})
