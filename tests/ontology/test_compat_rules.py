@@ -201,3 +201,14 @@ def test_a_python_condition_needs_a_stated_python_version():
     assert "python" in cond.subjects()
     with pytest.raises(ValueError):
         Condition.model_validate({"python": "<<3.11"})
+
+
+@pytest.mark.parametrize("transformers", ["4.54.0", "4.55.4"])
+def test_transformers_4_54_and_4_55_need_huggingface_hub_0_34(transformers):
+    """Their METADATA requires huggingface-hub>=0.34.0 like 4.56/4.57 (the rule used to start at 4.56.0)."""
+    rule = KB.rule("transformers-4.56-hub-min")
+    old_hub = CompatEnvironment.from_spec({"libraries": {"transformers": transformers, "huggingface-hub": "0.30.2"}})
+    new_hub = CompatEnvironment.from_spec({"libraries": {"transformers": transformers, "huggingface-hub": "0.34.0"}})
+    assert rule.evaluate(old_hub) is not None
+    assert rule.evaluate(new_hub) is None
+    assert KB.rule("transformers-4.51-hub-min").evaluate(old_hub) is None
