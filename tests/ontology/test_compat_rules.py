@@ -212,3 +212,16 @@ def test_transformers_4_54_and_4_55_need_huggingface_hub_0_34(transformers):
     assert rule.evaluate(old_hub) is not None
     assert rule.evaluate(new_hub) is None
     assert KB.rule("transformers-4.51-hub-min").evaluate(old_hub) is None
+
+
+def test_fp8_on_turing_is_accepted_by_vllm_0_14_and_later():
+    """Fp8Config.get_min_capability() is 80 up to vLLM 0.13.0 and 75 from 0.14.0 (read in the wheels)."""
+    old_rule, new_rule = KB.rule("vllm-fp8-pre-ampere"), KB.rule("vllm-0.14-fp8-pre-turing")
+    t4 = {"frameworks": ["vllm"], "quantization": ["fp8"], "gpu": "NVIDIA T4"}
+    assert old_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.13.0"}})) is not None
+    assert old_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.15.0"}})) is None
+    assert new_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.15.0"}})) is None
+    v100 = {**t4, "gpu": "Tesla V100", "libraries": {"vllm": "0.15.0"}}
+    assert new_rule.evaluate(CompatEnvironment.from_spec(v100)) is not None
+    unknown = old_rule.evaluate(CompatEnvironment.from_spec(t4))
+    assert unknown is not None and unknown.severity == "warning"
