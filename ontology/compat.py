@@ -267,6 +267,7 @@ class Condition(BaseModel):
     cuda: str | None = Field(None, description="Specifier on the CUDA runtime version")
     driver: str | None = Field(None, description="Specifier on the NVIDIA driver version")
     driver_cuda: str | None = Field(None, description="Specifier on the driver's highest CUDA version")
+    python: str | None = Field(None, description="Specifier on the Python version, e.g. '>=3.14'")
     cuda_ahead_of_driver: Literal["major", "minor"] | None = None
     os: list[OsFamily] = Field(default_factory=list)
     quantization: list[str] = Field(default_factory=list)
@@ -293,7 +294,7 @@ class Condition(BaseModel):
                 raise ValueError(f"bad regex {v!r}: {e}") from e
         return v
 
-    @field_validator("gpu_cc", "cuda", "driver", "driver_cuda")
+    @field_validator("gpu_cc", "cuda", "driver", "driver_cuda", "python")
     @classmethod
     def _specifier(cls, v: str | None) -> str | None:
         _spec(v)
@@ -359,7 +360,8 @@ class Condition(BaseModel):
             if not satisfies(low.compute_capability, self.gpu_cc):
                 return None
             out.facts.append(f"{low.name} (compute capability {low.compute_capability}, {low.arch})")
-        for field, label in (("cuda", "CUDA"), ("driver", "NVIDIA driver"), ("driver_cuda", "driver CUDA")):
+        for field, label in (("cuda", "CUDA"), ("driver", "NVIDIA driver"), ("driver_cuda", "driver CUDA"),
+                             ("python", "Python")):
             spec = getattr(self, field)
             if spec is not None:
                 value = getattr(env, field)
@@ -419,6 +421,8 @@ class Condition(BaseModel):
             out.add("gpu")
         if self.cuda or self.driver or self.driver_cuda or self.cuda_ahead_of_driver:
             out.add("cuda")
+        if self.python:
+            out.add("python")
         if self.os:
             out.add("os")
         if self.model:

@@ -190,3 +190,38 @@ def test_a_bad_fix_spec_is_rejected_with_the_rule_id(tmp_path):
     rule["fix_spec"]["value"] = ">=1"
     path.write_text(yaml.safe_dump({"version": 1, "compute_capability": [], "rules": [rule]}), encoding="utf-8")
     assert load_compat_kb(path).rule("bad-spec-rule").fix_spec.key == ("upgrade", "x")
+
+
+def test_a_python_condition_needs_a_stated_python_version():
+    cond = Condition.model_validate({"libraries": {"vllm": ">=0.32.0"}, "python": "<3.11"})
+    assert cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}})) is None
+    hit = cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}, "python": "3.10.12"}))
+    assert hit is not None and "Python 3.10.12" in hit.facts
+    assert cond.evaluate(CompatEnvironment.from_spec({"libraries": {"vllm": "0.32.0"}, "python": "3.11"})) is None
+    assert "python" in cond.subjects()
+    with pytest.raises(ValueError):
+        Condition.model_validate({"python": "<<3.11"})
+
+
+@pytest.mark.parametrize("transformers", ["4.54.0", "4.55.4"])
+def test_transformers_4_54_and_4_55_need_huggingface_hub_0_34(transformers):
+    """Their METADATA requires huggingface-hub>=0.34.0 like 4.56/4.57 (the rule used to start at 4.56.0)."""
+    rule = KB.rule("transformers-4.56-hub-min")
+    old_hub = CompatEnvironment.from_spec({"libraries": {"transformers": transformers, "huggingface-hub": "0.30.2"}})
+    new_hub = CompatEnvironment.from_spec({"libraries": {"transformers": transformers, "huggingface-hub": "0.34.0"}})
+    assert rule.evaluate(old_hub) is not None
+    assert rule.evaluate(new_hub) is None
+    assert KB.rule("transformers-4.51-hub-min").evaluate(old_hub) is None
+
+
+def test_fp8_on_turing_is_accepted_by_vllm_0_14_and_later():
+    """Fp8Config.get_min_capability() is 80 up to vLLM 0.13.0 and 75 from 0.14.0 (read in the wheels)."""
+    old_rule, new_rule = KB.rule("vllm-fp8-pre-ampere"), KB.rule("vllm-0.14-fp8-pre-turing")
+    t4 = {"frameworks": ["vllm"], "quantization": ["fp8"], "gpu": "NVIDIA T4"}
+    assert old_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.13.0"}})) is not None
+    assert old_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.15.0"}})) is None
+    assert new_rule.evaluate(CompatEnvironment.from_spec({**t4, "libraries": {"vllm": "0.15.0"}})) is None
+    v100 = {**t4, "gpu": "Tesla V100", "libraries": {"vllm": "0.15.0"}}
+    assert new_rule.evaluate(CompatEnvironment.from_spec(v100)) is not None
+    unknown = old_rule.evaluate(CompatEnvironment.from_spec(t4))
+    assert unknown is not None and unknown.severity == "warning"
