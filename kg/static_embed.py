@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
-from .embed import MODEL_ID, model_dir, quiet_loading
+from .embed import MODEL_ID, model_dir, offline_hub, quiet_loading
 from .model_cache import ensure_cached
 
 log = logging.getLogger("failgraph.index")
@@ -56,8 +55,7 @@ def read_meta(path: Path) -> StaticMeta | None:
 
 def distill_into(dest: Path, dims: int = STATIC_DIMS) -> StaticMeta:
     """Distil the static model from the bundled MiniLM into ``dest`` (an empty directory); offline."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_hub()
     try:
         from model2vec.distill import distill
     except ImportError as e:
