@@ -92,8 +92,52 @@ class DiscriminantModel:
         """Issue key → the label weights of its entries (built on the first exclusion)."""
         out: dict[str, list[np.ndarray]] = {}
         for key, w in zip(self.entry_keys, self.entry_weights, strict=True):
-            out.setdefault(key, []).append(w)
+            if key is not None:
+                out.setdefault(key, []).append(w)
         return out
+
+    # -- learning without retraining: the sufficient statistics move, the discriminant is solved again ----------
+    def _writable(self) -> None:
+        self.class_weight, self.class_sum = np.array(self.class_weight), np.array(self.class_sum)
+        self.second_moment = np.array(self.second_moment)
+
+    def add(self, key: str, labels: list[str], vector: np.ndarray) -> None:
+        """One more document (``vector``: its unit vector) with these labels."""
+        self._writable()
+        for lab in labels:
+            if lab not in self._li:
+                self._li[lab] = len(self.labels)
+                self.labels.append(lab)
+                self.class_weight = np.append(self.class_weight, 0.0)
+                self.class_sum = np.vstack([self.class_sum, np.zeros((1, self.class_sum.shape[1]))])
+                self.entry_weights = np.hstack([self.entry_weights, np.zeros((len(self.entry_weights), 1))])
+        x = np.asarray(vector, dtype=np.float64)
+        w = label_shares(labels, self._li)
+        self.class_weight += w
+        self.class_sum += np.outer(w, x)
+        self.second_moment += np.outer(x, x)
+        self.documents += 1
+        self.entry_keys.append(key)
+        self.entry_weights = np.vstack([self.entry_weights, w[None, :]])
+        self.__dict__.pop("_weights", None)
+        self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+
+    def remove(self, key: str, vector: np.ndarray) -> None:
+        """Subtract every document of ``key`` (``vector``: the vector it was added with)."""
+        entries = [e for e, k in enumerate(self.entry_keys) if k == key]
+        if not entries:
+            return
+        self._writable()
+        x = np.asarray(vector, dtype=np.float64)
+        for e in entries:
+            w = self.entry_weights[e]
+            self.class_weight -= w
+            self.class_sum -= np.outer(w, x)
+            self.second_moment -= np.outer(x, x)
+            self.documents -= 1
+            self.entry_keys[e] = None
+        self.__dict__.pop("_weights", None)
+        self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
 
     def _solve(self, weight: np.ndarray, sums: np.ndarray, moment: np.ndarray, n: float):
         """(coefficients, intercepts, the labels that have documents) or None when fewer than two labels do."""
