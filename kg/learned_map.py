@@ -28,17 +28,16 @@ def learned_graph(url: str, terms: Terms = RDFLIB):
 
 
 def learned_quads(items: Iterable[LearnedFailure], terms: Terms = RDFLIB) -> Iterator[tuple]:
-    """The quads of each learned failure (the issue node gets its type, so a learned issue is an ``fg:Issue``)."""
+    """The quads of each learned failure (linked to its issue's node, which they leave as the build made it)."""
     t = terms
     tax = load_taxonomy()
     p = {name: t.iri(str(FG[name])) for name in (
         "LearnedFailure", "learnedAbout", "learnedUrl", "learnedText", "learnedTitle", "learnedRootCause",
-        "learnedSymptom", "learnedFix", "learnedBy", "learnedSource", "Issue")}
+        "learnedSymptom", "learnedFix", "learnedBy", "learnedSource")}
     rdf_type = t.c.type
     for it in items:
         node = g = learned_graph(it.url, t)
         issue = t.fgid(_issue_path(it.url))
-        yield issue, rdf_type, p["Issue"], g
         yield node, rdf_type, p["LearnedFailure"], g
         yield node, p["learnedAbout"], issue, g
         yield node, p["learnedUrl"], t.lit(it.url, _XSD_ANYURI), g
