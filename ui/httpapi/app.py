@@ -64,6 +64,14 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     bot = github(lambda req: diagnose(knowledge.get(), req)) if github is not None else None
     if bot is not None and not bot.cfg.webhook_enabled:
         bot = None
+    if bot is not None and bot.handler.learn is not None:  # what the bot learns is answered from at once
+        learned = bot.handler.learn
+
+        def learn_then_reload(item) -> None:
+            learned(item)
+            knowledge.refresh()
+
+        bot.handler.learn = learn_then_reload
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

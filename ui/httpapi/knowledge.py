@@ -37,6 +37,7 @@ class LazyKnowledgeBase:
         self._wrap = wrap
         self._kb = wrap(source) if isinstance(source, KnowledgeBase) else None
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._loading = False
         self._failed: str | None = None
 
@@ -81,6 +82,26 @@ class LazyKnowledgeBase:
                 finally:
                     self._loading = False
             return self._kb
+
+    def refresh(self) -> threading.Thread | None:
+        """Load the knowledge base again in the background (after the graph learned a past failure); the loaded one
+        answers until the new one is ready, and stays if loading fails. Returns the loading thread (None: nothing
+        to reload)."""
+        if self._factory is None or self._kb is None:
+            return None  # not loaded yet: the first use loads the current graph
+
+        def run() -> None:
+            with self._refreshing:
+                try:
+                    kb = self._wrap(self._factory())
+                except Exception:
+                    log.warning("reloading the knowledge base failed: the loaded one keeps answering", exc_info=True)
+                    return
+                self._kb = kb
+
+        t = threading.Thread(target=run, name="failgraph-refresh", daemon=True)
+        t.start()
+        return t
 
 
 __all__ = ["KnowledgeUnavailable", "LazyKnowledgeBase", "with_batching"]
