@@ -61,7 +61,7 @@ class DiscriminantModel:
         """What the model persists: JSON-able parameters and arrays (the solved discriminant included)."""
         arrays = {"class_weight": self.class_weight, "class_sum": self.class_sum, "second_moment": self.second_moment,
                   "entry_weights": self.entry_weights}
-        if self._coef is not None:
+        if self._solved() is not None:
             coef, intercept, present = self._coef
             arrays |= {"coef": coef, "intercept": intercept, "present": present}
         return ({"shrinkage": self.shrinkage, "labels": self.labels, "documents": self.documents,
@@ -120,7 +120,7 @@ class DiscriminantModel:
         self.entry_keys.append(key)
         self.entry_weights = np.vstack([self.entry_weights, w[None, :]])
         self.__dict__.pop("_weights", None)
-        self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+        self._stale = True  # solved again when next asked (one solve for many changes)
 
     def remove(self, key: str, vector: np.ndarray) -> None:
         """Subtract every document of ``key`` (``vector``: the vector it was added with)."""
@@ -137,7 +137,7 @@ class DiscriminantModel:
             self.documents -= 1
             self.entry_keys[e] = None
         self.__dict__.pop("_weights", None)
-        self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+        self._stale = True  # solved again when next asked (one solve for many changes)
 
     def _solve(self, weight: np.ndarray, sums: np.ndarray, moment: np.ndarray, n: float):
         """(coefficients, intercepts, the labels that have documents) or None when fewer than two labels do."""
@@ -156,9 +156,15 @@ class DiscriminantModel:
         intercept = -0.5 * np.einsum("kd,kd->k", means, coef) + np.log(weight[present] / weight[present].sum())
         return coef, intercept, np.flatnonzero(present)
 
+    def _solved(self):
+        if self.__dict__.get("_stale"):
+            self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+            self._stale = False
+        return self._coef
+
     def posterior(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> dict[str, float]:
         """P(label | vector) over this model's labels; empty when fewer than two labels have documents left."""
-        solved = self._coef
+        solved = self._solved()
         left_out = [(key, w) for key in exclude for w in self._weights.get(key, ())]
         if left_out:
             weight, sums, moment = self.class_weight.copy(), self.class_sum.copy(), self.second_moment.copy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +56,7 @@ class KnowledgeBase:
         self.index_built = index_built
         self.snapshot: SnapshotInfo | None = None  # set by from_home
         self.learned = 0  # entries of the snapshot's delta applied (set by from_home)
+        self.learned_apply_s = 0.0  # and the seconds applying them took
 
     @property
     def dim(self) -> int:
@@ -99,11 +101,14 @@ class KnowledgeBase:
                                               index.vectors.vector, _dim(index))
             delta = read_delta(snap)  # learned since the build: applied to what it persisted
             if delta:
+                started = time.perf_counter()
                 corpus = apply_learned(parts, corpus, index, models, delta, embedder)
+                applied_s = time.perf_counter() - started
             kb = cls(corpus, index, embedder, index_built=built, models=models)
             kb.models_trained = trained
             kb.snapshot = info
             kb.learned = len(delta)
+            kb.learned_apply_s = applied_s if delta else 0.0
         return kb
 
     @cached_property
