@@ -89,6 +89,24 @@ def test_a_dry_run_learns_nothing(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- end to end
+class Bow:
+    """Bag-of-words vectors (no model)."""
+
+    def encode(self, texts, **kw):
+        import hashlib
+        import re
+
+        import numpy as np
+
+        from failgraph.kg.embed import DIM
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for r, t in enumerate(texts):
+            for w in re.findall(r"[a-z0-9_]{3,}", t.lower()):
+                out[r, int(hashlib.sha1(w.encode()).hexdigest()[:6], 16) % DIM] += 1.0
+            out[r, 0] += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path, dataset_slice):
     from fastapi.testclient import TestClient
 
@@ -100,31 +118,29 @@ def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path,
     from failgraph.kg.learn import learn
     from failgraph.ui.httpapi import create_app
 
+    emb = Bow()
     home = GraphHome(tmp_path / "home")
-    build_graph(home, load_dataset(dataset_slice).records, validate=False)  # no text index: nothing to embed here
+    build_graph(home, load_dataset(dataset_slice).records, embedder=emb, validate=False)
     fake = FakeGitHub()
     bots = []
 
     def factory(_diagnose):
         bots.append(GitHubBot.create(make_cfg(), tmp_path / "state", ScoredByText(), transport=fake.transport,
-                                     learn=lambda item: learn(home, [item])))
+                                     learn=lambda item: learn(home, [item], embedder=emb)))
         return bots[0]
 
-    app = create_app(None, None, github=factory)
-    body, headers = delivery(closed(("failgraph: " + SHORT,), number=9), "issues", "d-9", SECRET)
+    text = "Qwerty decoder segfaults in zorblax kernel after upgrading the frobnicator"
+    app = create_app(lambda: KnowledgeBase.from_home(home, emb), None, github=factory)
+    body, headers = delivery(closed(("failgraph: " + SHORT,), number=9, body=text), "issues", "d-9", SECRET)
+    url = f"https://github.com/{REPO}/issues/9"
     with TestClient(app) as client:
+        def similar_urls():
+            return [s["url"] for s in client.post("/v1/similar", json={"text": text}).json()["results"]]
+
+        assert url not in similar_urls()
         assert client.post("/github/webhook", content=body, headers=headers).json()["status"] == "queued"
-        assert wait_until(lambda: bool(read_delta(home.current())))
+        assert wait_until(lambda: url in similar_urls(), timeout=30)  # no rebuild, no restart
     [entry] = read_delta(home.current())
     assert entry.item.key == f"{REPO}#9" and entry.item.labeler == "maint"
-
-    class Bow:
-        def encode(self, texts, **kw):
-            import numpy as np
-
-            from failgraph.kg.embed import DIM
-            v = np.ones((len(texts), DIM), dtype=np.float32)
-            return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    kb = KnowledgeBase.from_home(home, Bow())
+    kb = KnowledgeBase.from_home(home, emb)
     assert kb.failures[f"{REPO}#9"].root_causes == [LEAF]
