@@ -47,6 +47,7 @@ class KeywordIndex:
         self.alive = np.ones(len(ids), dtype=bool)
         self._pos = {d: i for i, d in enumerate(ids)}
         self._tail: dict[int, list[tuple[int, float]]] = {}  # token → postings of documents added since loading
+        self._weights: tuple[float, np.ndarray] | None = None  # (average length, each saved posting's TF part)
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
@@ -107,6 +108,16 @@ class KeywordIndex:
             tf = np.concatenate([tf, np.array([n for _, n in tail], dtype=np.float32)])
         return docs, tf
 
+    def _tf_part(self, tf: np.ndarray, docs: np.ndarray, avg: float) -> np.ndarray:
+        tf = tf.astype(np.float64)
+        return (tf / (tf + K1 * (1 - B + B * self.doc_len[docs] / avg))).astype(np.float32)
+
+    def _saved_weights(self, avg: float) -> np.ndarray:
+        """The TF part of every saved posting for this average length (computed once per set of documents)."""
+        if self._weights is None or self._weights[0] != avg:
+            self._weights = (avg, self._tf_part(self.tf, self.docs, avg))
+        return self._weights[1]
+
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every document (dead ones 0) for ``query``."""
         scores = np.zeros(len(self.ids), dtype=np.float64)
@@ -115,15 +126,20 @@ class KeywordIndex:
         if not q or not n:
             return scores
         avg = float(self.doc_len[self.alive].sum()) / n
+        saved = self._saved_weights(avg)
         for j, mult in q.items():
             df = int(self.df[j])
             if df <= 0:
                 continue
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            docs, tf = self._postings(j)
-            tf = tf.astype(np.float64)
-            dl = self.doc_len[docs]
-            scores[docs] += mult * idf * tf / (tf + K1 * (1 - B + B * dl / avg))
+            idf = mult * math.log(1 + (n - df + 0.5) / (df + 0.5))
+            if j + 1 < len(self.indptr):
+                lo, hi = int(self.indptr[j]), int(self.indptr[j + 1])
+                scores[self.docs[lo:hi]] += idf * saved[lo:hi]
+            tail = self._tail.get(j)
+            if tail:
+                docs = np.array([d for d, _ in tail], dtype=np.int64)
+                tf = np.array([t for _, t in tail], dtype=np.float32)
+                scores[docs] += idf * self._tf_part(tf, docs, avg)
         scores[~self.alive] = 0.0
         return scores
 

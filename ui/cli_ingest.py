@@ -145,10 +145,10 @@ def jsonl(file: Annotated[Path, typer.Argument(help="A JSON Lines export: one is
         extra.append(f"{len(loaded.problems)} bad line(s) skipped")
     if loaded.duplicates:
         extra.append(f"{loaded.duplicates} repeated URL(s) kept once")
-    where = (f"added to the graph (snapshot {res.snapshot}) without a rebuild" if res.applied
-             else f"stored for the next build; {BUILD_HINT}")
-    out.print(f"{res.stored} issue(s) from {loaded.file} ({labeled} labeled) {where}"
-              + (f" ({', '.join(extra)})" if extra else ""), highlight=False, soft_wrap=True)
+    what = f"{res.stored} issue(s) from {loaded.file} as {loaded.source} ({labeled} labeled)"
+    said = (f"added {what} to the graph (snapshot {res.snapshot}) without a rebuild" if res.applied
+            else f"stored {what} for the next build; {BUILD_HINT}")
+    out.print(said + (f" ({', '.join(extra)})" if extra else ""), highlight=False, soft_wrap=True)
 
 
 __all__ = ["http_client", "ingest_app", "parse_numbers"]

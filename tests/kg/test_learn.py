@@ -102,3 +102,23 @@ def test_the_same_issue_learned_twice_is_one_past_failure(home):
     assert sum(1 for i in kb.index.ids if i == "acme/llm#7") == 1
     with open_store(home) as store:
         assert [it.root_cause for it in read_learned(store)] == [other]
+
+
+def test_an_issue_of_the_base_is_updated_not_added_again_whatever_its_urls_case_or_repository_name(tmp_path):
+    from failgraph.ingest.cases import load_cases
+    from failgraph.kg.build import GraphInputs
+
+    case = next(c for c in load_cases().cases if c.key.startswith("qwenlm/qwen2.5#") and c.labeler != "dataset")
+    number = case.key.partition("#")[2]
+    home = GraphHome(tmp_path / "h")
+    emb = HashEmbedder()
+    build_graph(home, GraphInputs(records=[], cases=[case]), embedder=emb, validate=False)
+    other = next(c.label for c in load_taxonomy().leaves("root_cause") if c.label != case.root_cause)
+    learn(home, [LearnedFailure(url=f"https://GitHub.com/QwenLM/QWEN3/issues/{number}", title="renamed",
+                                text="another thread", root_cause=other, source="github/QwenLM/Qwen3")],
+          embedder=emb)
+    kb = KnowledgeBase.from_home(home, emb)
+    assert list(kb.failures) == [case.key] and kb.index.ids == [case.key]
+    f = kb.failures[case.key]
+    assert f.root_causes == [case.root_cause, other]
+    assert f.url == case.source_url and f.text != "another thread"  # the build's text and URL stay

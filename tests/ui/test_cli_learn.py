@@ -38,7 +38,7 @@ def test_ingest_jsonl_adds_to_the_published_graph_without_a_rebuild(tmp_path, da
     snapshot = GraphHome(home).current_name()
     r = runner.invoke(app, ["ingest", "jsonl", str(_export(tmp_path / "x.jsonl", LINES)), "--home", str(home)])
     assert r.exit_code == 0, r.output
-    assert "2 issue(s)" in r.stdout and "1 labeled" in r.stdout and "without a rebuild" in r.stdout
+    assert "added 2 issue(s)" in r.stdout and "1 labeled" in r.stdout and "without a rebuild" in r.stdout
     gh = GraphHome(home)
     assert gh.current_name() == snapshot  # no new snapshot: the delta is beside the published one
     delta = read_delta(gh.current())
@@ -55,7 +55,7 @@ def test_ingest_jsonl_without_a_graph_keeps_the_lines_for_the_build(tmp_path, da
     home = tmp_path / "home"
     r = runner.invoke(app, ["ingest", "jsonl", str(_export(tmp_path / "x.jsonl", LINES)), "--home", str(home)])
     assert r.exit_code == 0, r.output
-    assert "stored for the next build" in r.stdout
+    assert "stored 2 issue(s)" in r.stdout and "for the next build" in r.stdout
     r = runner.invoke(app, ["build", "--dataset", str(dataset_slice), "--home", str(home), "--no-cases",
                             "--no-index"])
     assert r.exit_code == 0, r.output
