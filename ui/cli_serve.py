@@ -114,7 +114,10 @@ def serve(host: HostOpt = "127.0.0.1",
     def knowledge() -> KnowledgeBase:
         return KnowledgeBase.from_home(gh, make_embedder(tier, root) if tier else None, snapshot=served)
 
-    app = create_app(knowledge, graph, preload=True, endpoint=endpoint,
+    from ..kg.delta import delta_generation
+
+    version = (lambda: delta_generation(gh.root / served)) if served else None  # learned by another process too
+    app = create_app(knowledge, graph, preload=True, endpoint=endpoint, knowledge_version=version,
                      limits=ApiLimits(max_body_bytes=max_body),
                      sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows), github=github)
     hook = ", GitHub webhook: /github/webhook" if github is not None else ""
