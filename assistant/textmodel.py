@@ -45,7 +45,8 @@ class TextModel:
         self.alpha = alpha
         self.counts = np.zeros((len(self.labels), len(self.vocab)), dtype=np.float64)
         self.docs_per_label = np.zeros(len(self.labels))
-        self.entry_keys: list[str | None] = []  # per entry (document): its key, its labels (label_idx[label_ptr[e]:...])
+        # per entry (document): its key (None once removed), its labels (label_idx[label_ptr[e]:...])
+        self.entry_keys: list[str | None] = []
         label_idx: list[int] = []
         label_ptr = [0]
         for (key, _, labs), t in zip(docs, toks, strict=True):

@@ -87,8 +87,9 @@ def bench_learn(size: int, *, adds: int = 5, seed: int = 0, workdir: Path | None
         say(f"learning {adds} issues one at a time")
         times = []
         for c in extra:
-            item = LearnedFailure(url=f"https://github.com/learned/bench/issues/{len(times) + 1}", title=c.title, text=c.report, root_cause=c.root_cause, symptom=c.symptom,
-                                  fix=c.fix, source="github/learned/bench", labeler="bench")
+            item = LearnedFailure(url=f"https://github.com/learned/bench/issues/{len(times) + 1}", title=c.title,
+                                  text=c.report, root_cause=c.root_cause, symptom=c.symptom, fix=c.fix,
+                                  source="github/learned/bench", labeler="bench")
             secs, _ = timed(learn, home, [item], embedder=emb)
             times.append(secs)
             say(f"  learned one issue in {secs:.3f} s")

@@ -240,6 +240,7 @@ def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None
                 index_snapshot(store, snap, embedder, recall=recall)
         manifest = Manifest(created=now_iso(), failgraph_version=failgraph_version(), quads=quads,
                             records=len(records), cases=len(inputs.cases), documents=len(inputs.documents),
+                            learned=len(inputs.learned),
                             issues=len(inputs.issue_keys),
                             sources=sorted({r.provenance.source for r in records}
                                            | {d.provenance.source for d in inputs.documents}

@@ -193,4 +193,4 @@ class KeywordIndex:
         return cls(meta["ids"], meta["vocab"], indptr, docs, tf, doc_len)
 
 
-__all__ = ["B", "K1", "KeywordIndex", "keyword_tokens"]
+__all__ = ["K1", "B", "KeywordIndex", "keyword_tokens"]

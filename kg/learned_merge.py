@@ -33,7 +33,7 @@ def _labels_of(records: Iterable[LabeledRecord]) -> dict[str, tuple[list[str], l
 
 
 def _with(labels: list[str], label: str | None) -> list[str]:
-    return labels + [label] if label and label not in labels else list(labels)
+    return [*labels, label] if label and label not in labels else list(labels)
 
 
 def merged_failure(base: PastFailure | None, item: LearnedFailure,

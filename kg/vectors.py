@@ -27,8 +27,8 @@ from pydantic import BaseModel
 
 from ..ingest.files import atomic_directory
 from .embed import DIM, MODEL_ID, TextEmbedder, embedder_dim, embedder_key
-from .keyword import KeywordIndex
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
+from .keyword import KeywordIndex
 from .recall import ProbeChoice, choose_nprobe
 
 log = logging.getLogger("failgraph.index")

@@ -74,9 +74,8 @@ def test_a_failed_learning_leaves_the_graph_usable_and_unchanged(home, monkeypat
 
 
 def test_learning_waits_for_a_build_or_fails_at_once(home):
-    with home.build_lock():
-        with pytest.raises(HomeBusy):
-            learn(home, [item(3)], embedder=HashEmbedder(), wait=False)
+    with home.build_lock(), pytest.raises(HomeBusy):
+        learn(home, [item(3)], embedder=HashEmbedder(), wait=False)
     assert not read_delta(home.current()) and not load_learned(home.root)
 
 

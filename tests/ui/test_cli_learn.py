@@ -59,6 +59,7 @@ def test_ingest_jsonl_without_a_graph_keeps_the_lines_for_the_build(tmp_path, da
     r = runner.invoke(app, ["build", "--dataset", str(dataset_slice), "--home", str(home), "--no-cases",
                             "--no-index"])
     assert r.exit_code == 0, r.output
+    assert "2 learned past failures" in r.stdout
     with open_store(GraphHome(home)) as store:
         learned = {it.key: it for it in read_learned(store)}
     assert learned["acme/llm#7"].root_cause == CAUSE

@@ -3,8 +3,9 @@
 :func:`route` turns one delivery into a :class:`Job` or an :class:`Ignored` with its reason. Handled: ``issues``
 (opened, edited, reopened: diagnose and comment; closed as completed with a taxonomy label naming a root-cause leaf:
 learn the thread as a past failure) and ``issue_comment`` (created: the ``/failgraph explain`` and ``/failgraph
-ignore`` commands, and a maintainer's ``/failgraph cause <leaf>``, which learns the thread with that cause). Ignored: pull requests, locked or closed issues, issues
-and comments by bots, repositories and labels the configuration excludes.
+ignore`` commands, and a maintainer's ``/failgraph cause <leaf>``, which learns the thread with that cause).
+Ignored: pull requests, locked or closed issues, issues and comments by bots, repositories and labels the
+configuration excludes.
 """
 
 from __future__ import annotations
