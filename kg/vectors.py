@@ -92,7 +92,7 @@ class VectorIndex:
 
     def __init__(self, ids: list[str], index: faiss.Index, kind: Literal["flat", "hnsw", "ivf"], device: str,
                  backend: GpuBackend | None = None, probe: ProbeChoice | None = None):
-        self.ids = ids
+        self.ids: list[str | None] = list(ids)
         self.index = index
         self.kind = kind
         self.device = device
