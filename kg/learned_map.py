@@ -13,14 +13,14 @@ from collections.abc import Iterable, Iterator
 
 from ..ingest.learned import LearnedFailure
 from ..ontology import FG, load_taxonomy
-from .mapping import RDFLIB, Terms, _issue_path
+from .mapping import RDFLIB, Terms, issue_path
 
 _XSD_ANYURI = "http://www.w3.org/2001/XMLSchema#anyURI"
 
 
 def learned_path(url: str) -> str:
     """The IRI path of an issue's learned node (also its named graph)."""
-    return "learned/" + _issue_path(url).removeprefix("issue/")
+    return "learned/" + issue_path(url).removeprefix("issue/")
 
 
 def learned_graph(url: str, terms: Terms = RDFLIB):
@@ -37,7 +37,7 @@ def learned_quads(items: Iterable[LearnedFailure], terms: Terms = RDFLIB) -> Ite
     rdf_type = t.c.type
     for it in items:
         node = g = learned_graph(it.url, t)
-        issue = t.fgid(_issue_path(it.url))
+        issue = t.fgid(issue_path(it.url))
         yield node, rdf_type, p["LearnedFailure"], g
         yield node, p["learnedAbout"], issue, g
         yield node, p["learnedUrl"], t.lit(it.url, _XSD_ANYURI), g
