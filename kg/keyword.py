@@ -51,25 +51,33 @@ class KeywordIndex:
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
+    def build(cls, ids: list[str], texts: list[str], chunk: int = 4096) -> KeywordIndex:
+        """The index of ``texts`` (postings gathered chunk by chunk as arrays: memory stays near the postings')."""
+        n = len(texts)
         vocab: dict[str, int] = {}
-        rows: list[Counter] = []
-        for text in texts:
-            c = Counter(keyword_tokens(text))
-            for t in c:
-                if t not in vocab:
-                    vocab[t] = len(vocab)
-            rows.append(c)
-        per_token: list[list[tuple[int, int]]] = [[] for _ in vocab]
-        for d, c in enumerate(rows):
-            for t, n in c.items():
-                per_token[vocab[t]].append((d, n))
+        get = vocab.setdefault
+        doc_len = np.zeros(n, dtype=np.float64)
+        toks, docs, tfs = [], [], []
+        for at in range(0, n, chunk):
+            tok_ids: list[int] = []
+            doc_ids: list[int] = []
+            for d in range(at, min(n, at + chunk)):
+                ts = keyword_tokens(texts[d])
+                doc_len[d] = len(ts)
+                tok_ids.extend([get(t, len(vocab)) for t in ts])
+                doc_ids.extend([d] * len(ts))
+            pairs, counts = np.unique(np.array(tok_ids, dtype=np.int64) * max(n, 1) + np.array(doc_ids, np.int64),
+                                      return_counts=True)
+            toks.append((pairs // max(n, 1)).astype(np.int64))
+            docs.append((pairs % max(n, 1)).astype(np.int32))
+            tfs.append(counts.astype(np.float32))
+        tok = np.concatenate(toks) if toks else np.zeros(0, np.int64)
+        order = np.argsort(tok, kind="stable")  # by token, then (chunks in order, pairs sorted) by document
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(p) for p in per_token])
-        docs = np.fromiter((d for p in per_token for d, _ in p), dtype=np.int32, count=int(indptr[-1]))
-        tf = np.fromiter((n for p in per_token for _, n in p), dtype=np.float32, count=int(indptr[-1]))
-        doc_len = np.array([sum(c.values()) for c in rows], dtype=np.float64)
-        return cls(ids, list(vocab), indptr, docs, tf, doc_len)
+        indptr[1:] = np.cumsum(np.bincount(tok, minlength=len(vocab)))
+        doc_arr = np.concatenate(docs)[order] if docs else np.zeros(0, np.int32)
+        tf_arr = np.concatenate(tfs)[order] if tfs else np.zeros(0, np.float32)
+        return cls(ids, list(vocab), indptr, doc_arr, tf_arr, doc_len)
 
     def add(self, id_: str, text: str) -> None:
         """Index one more document (replacing the live one of that id, if any)."""
