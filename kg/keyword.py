@@ -68,10 +68,10 @@ class KeywordIndex:
                 doc_ids.extend([d] * len(ts))
             pairs, counts = np.unique(np.array(tok_ids, dtype=np.int64) * max(n, 1) + np.array(doc_ids, np.int64),
                                       return_counts=True)
-            toks.append((pairs // max(n, 1)).astype(np.int64))
+            toks.append((pairs // max(n, 1)).astype(np.int32))
             docs.append((pairs % max(n, 1)).astype(np.int32))
             tfs.append(counts.astype(np.float32))
-        tok = np.concatenate(toks) if toks else np.zeros(0, np.int64)
+        tok = np.concatenate(toks) if toks else np.zeros(0, np.int32)
         order = np.argsort(tok, kind="stable")  # by token, then (chunks in order, pairs sorted) by document
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum(np.bincount(tok, minlength=len(vocab)))
@@ -116,9 +116,13 @@ class KeywordIndex:
             tf = np.concatenate([tf, np.array([n for _, n in tail], dtype=np.float32)])
         return docs, tf
 
-    def _tf_part(self, tf: np.ndarray, docs: np.ndarray, avg: float) -> np.ndarray:
-        tf = tf.astype(np.float64)
-        return (tf / (tf + K1 * (1 - B + B * self.doc_len[docs] / avg))).astype(np.float32)
+    def _tf_part(self, tf: np.ndarray, docs: np.ndarray, avg: float, step: int = 1 << 22) -> np.ndarray:
+        """BM25's term-frequency part of postings (computed in slices: the temporaries stay small)."""
+        out = np.empty(len(tf), dtype=np.float32)
+        for at in range(0, len(tf), step):
+            t = tf[at:at + step].astype(np.float64)
+            out[at:at + step] = t / (t + K1 * (1 - B + B * self.doc_len[docs[at:at + step]] / avg))
+        return out
 
     def _saved_weights(self, avg: float) -> np.ndarray:
         """The TF part of every saved posting for this average length (computed once per set of documents)."""
