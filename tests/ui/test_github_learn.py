@@ -144,3 +144,37 @@ def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path,
     assert entry.item.key == f"{REPO}#9" and entry.item.labeler == "maint"
     kb = KnowledgeBase.from_home(home, emb)
     assert kb.failures[f"{REPO}#9"].root_causes == [LEAF]
+
+
+def test_the_action_entry_learns_a_maintainers_cause(tmp_path, dataset_slice, monkeypatch):
+    import json
+
+    from github_fake import TOKEN
+    from typer.testing import CliRunner
+
+    from failgraph.ingest.dataset import load_dataset
+    from failgraph.kg.build import build_graph
+    from failgraph.kg.delta import read_delta
+    from failgraph.kg.home import GraphHome
+    from failgraph.ui import cli_github
+    from failgraph.ui.cli import app
+
+    fake = FakeGitHub()
+    monkeypatch.setattr(cli_github, "http_transport", lambda: fake.transport)
+    for var in ("FAILGRAPH_GITHUB_WEBHOOK_SECRET", "FAILGRAPH_GITHUB_APP_ID", "FAILGRAPH_GITHUB_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("FAILGRAPH_GITHUB_TOKEN", TOKEN)
+    home = GraphHome(tmp_path / "home")
+    build_graph(home, load_dataset(dataset_slice).records, validate=False)
+    fake.add_comment(REPO, 3, "It happens with bf16 only", "bob")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(comment_payload(f"/failgraph cause {SHORT}", 3, login="maint", association="OWNER",
+                                                issue_body="Loss becomes NaN after step 100")))
+    r = CliRunner().invoke(app, ["github", "handle-event", "--home", str(home.root), "--event-name", "issue_comment",
+                                 "--event-path", str(event)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("learned")
+    [entry] = read_delta(home.current())
+    assert (entry.item.key, entry.item.root_cause, entry.item.labeler) == (f"{REPO}#3", LEAF, "maint")
+    assert "NaN after step 100" in entry.item.text and "bf16 only" in entry.item.text
+    assert fake.count("POST") == 0
