@@ -61,3 +61,17 @@ def test_a_saved_index_with_additions_loads_as_the_same_index(tmp_path):
     for q in ("CUDA", "NCCL timeout", "error"):
         assert [(h.id, round(h.score, 9)) for h in loaded.search(q, 3)] == \
             [(h.id, round(h.score, 9)) for h in grown.search(q, 3)]
+
+
+def test_the_torch_flat_index_of_the_gpu_path_takes_added_vectors():
+    from failgraph.kg.gpu import TorchFlatIndex
+
+    rng = np.random.default_rng(5)
+    base, extra = _unit(rng, 50, 16), _unit(rng, 2, 16)
+    index = VectorIndex([f"b{i}" for i in range(50)], TorchFlatIndex(base, device="cpu"), "flat", "gpu", "torch")
+    index.add("n0", extra[0])
+    index.add("n1", extra[1])
+    assert index.index.ntotal == 52
+    hits = index.search(extra, 3)
+    assert [h[0].id for h in hits] == ["n0", "n1"] and abs(hits[0][0].score - 1.0) < 1e-5
+    assert np.allclose(index.vector("n1"), extra[1])
