@@ -47,13 +47,10 @@ def _github_bot(root: Path):
             make_auth(cfg, None)  # the key is readable and PyJWT is installed: fail now rather than per delivery
     except ConfigError as e:
         fail(str(e))
-    def learn_one(item) -> None:  # a maintainer's cause: the thread joins the graph without a rebuild
-        from ..kg.home import GraphHome
-        from ..kg.learn import learn
+    from .github.learner import home_learner
 
-        learn(GraphHome(root), [item])
-
-    return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose, learn=learn_one)
+    # a maintainer's cause: the thread joins the graph without a rebuild
+    return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose, learn=home_learner(root))
 
 
 def _check_embedder(name: str | None) -> str | None:

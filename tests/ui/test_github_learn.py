@@ -178,3 +178,36 @@ def test_the_action_entry_learns_a_maintainers_cause(tmp_path, dataset_slice, mo
     assert (entry.item.key, entry.item.root_cause, entry.item.labeler) == (f"{REPO}#3", LEAF, "maint")
     assert "NaN after step 100" in entry.item.text and "bf16 only" in entry.item.text
     assert fake.count("POST") == 0
+
+
+def test_learning_while_a_build_runs_is_retried_later_and_nothing_is_lost(tmp_path, dataset_slice):
+    from failgraph.ingest.dataset import load_dataset
+    from failgraph.kg.build import build_graph
+    from failgraph.kg.delta import read_delta
+    from failgraph.kg.home import GraphHome
+    from failgraph.ui.github.client import Unavailable
+    from failgraph.ui.github.learner import home_learner
+
+    home = GraphHome(tmp_path / "home")
+    build_graph(home, load_dataset(dataset_slice).records, validate=False)
+    learner = home_learner(home.root, wait_s=0.1, retry_s=0.01)
+    bot = GitHubBot.create(make_cfg(), tmp_path / "state", ScoredByText(), transport=FakeGitHub().transport,
+                           learn=learner)
+    bot.worker.max_delay = 0.05
+    job = route("issues", closed(("failgraph: " + SHORT,), number=11), "d-11", bot.cfg)
+    with home.build_lock():  # a build holds the home
+        with pytest.raises(Unavailable):
+            learner(bot.handler.learned_failure(job, []))
+        bot.start()
+        try:
+            assert bot.queue.put(job)
+            assert wait_until(lambda: bot.worker.retried >= 1)
+            assert not read_delta(home.current())
+        except BaseException:
+            bot.stop(1)
+            raise
+    try:
+        assert wait_until(lambda: bool(read_delta(home.current())))  # the build is over: the retry learns it
+    finally:
+        bot.stop(1)
+    assert [e.item.key for e in read_delta(home.current())] == [f"{REPO}#11"]
