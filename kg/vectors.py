@@ -328,6 +328,24 @@ class TextIndex:
                    (directory / "fingerprint").read_text(encoding="utf-8"), recorded_embedder(directory))
 
     @classmethod
+    def _with_new_keywords(cls, directory: Path, ids: list[str], texts: list[str], fingerprint: str,
+                           use_gpu: bool | None) -> TextIndex:
+        """An index whose keyword part is missing, e.g. saved before BM25 kept counts (``bm25/``): its vectors are
+        current, its keyword index is built again from the texts (no embedding) and saved beside them when the
+        directory can be written."""
+        vectors = VectorIndex.load(directory, use_gpu=use_gpu)
+        if vectors.ids != list(ids):
+            raise ValueError("the saved vectors do not match the texts")
+        index = cls(ids, vectors, KeywordIndex.build(ids, texts), fingerprint, recorded_embedder(directory))
+        if os.access(directory, os.W_OK):
+            try:
+                index.keywords.save(directory)
+            except OSError as e:
+                log.warning("could not save the keyword index in %s (%s): it is rebuilt on the next start",
+                            directory.parent, e)
+        return index
+
+    @classmethod
     def load_or_build(cls, directory: Path, ids: list[str], texts: list[str], embedder: TextEmbedder,
                       **kw) -> tuple[TextIndex, bool]:
         """The persisted index if its fingerprint matches the inputs and the embedder's model, else a fresh one
@@ -337,7 +355,10 @@ class TextIndex:
         fp = cls.fingerprint_of(ids, texts, embedder_key(embedder))
         try:
             if (directory / "fingerprint").read_text(encoding="utf-8") == fp:
-                return cls.load(directory, use_gpu=kw.get("use_gpu")), False
+                try:
+                    return cls.load(directory, use_gpu=kw.get("use_gpu")), False
+                except FileNotFoundError:
+                    return cls._with_new_keywords(directory, ids, texts, fp, kw.get("use_gpu")), False
         except (FileNotFoundError, OSError, ValueError, RuntimeError):
             pass
         writable = os.access(directory if directory.is_dir() else directory.parent, os.W_OK)

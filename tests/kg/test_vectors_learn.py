@@ -75,3 +75,29 @@ def test_the_torch_flat_index_of_the_gpu_path_takes_added_vectors():
     hits = index.search(extra, 3)
     assert [h[0].id for h in hits] == ["n0", "n1"] and abs(hits[0][0].score - 1.0) < 1e-5
     assert np.allclose(index.vector("n1"), extra[1])
+
+
+def test_an_index_saved_before_bm25_kept_counts_gets_its_keywords_without_embedding(tmp_path):
+    import hashlib
+
+    from failgraph.kg.keyword import FILES
+    from failgraph.kg.vectors import TextIndex
+
+    class Hash:
+        def encode(self, texts, **kw):
+            rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).standard_normal(16)
+                    for t in texts]
+            v = np.asarray(rows, dtype=np.float32)
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    class NoEmbedding(Hash):
+        def encode(self, texts, **kw):
+            raise AssertionError("re-embedded")
+
+    ids, texts = ["a", "b", "c"], ["CUDA out of memory", "KeyError qwen2", "NCCL timeout"]
+    TextIndex.build(ids, texts, Hash()).save(tmp_path / "vectors")
+    for name in FILES:  # as an index of the bm25s era looks
+        (tmp_path / "vectors" / name).unlink()
+    index, built = TextIndex.load_or_build(tmp_path / "vectors", ids, texts, NoEmbedding())
+    assert not built and [h.id for h in index.keywords.search("NCCL", 2)] == ["c"]
+    assert all((tmp_path / "vectors" / name).is_file() for name in FILES)  # saved for the next start
