@@ -34,24 +34,27 @@ CHUNK = 5_000
 
 
 class CharNGramModel:
-    def __init__(self, docs: list[tuple[str, str, list[str]]], *, alpha: float = ALPHA, min_df: int = 2):
-        """``docs``: (issue key, text, labels) triples; the labels are concepts of one taxonomy level. Training fits
-        the vocabulary with scikit-learn; answering uses only :class:`~failgraph.assistant.chargrams.CharTfidf`."""
+    def __init__(self, docs: list[tuple[str, str, list[str]]], *, alpha: float = ALPHA, min_df: int = 2,
+                 fit: list[bool] | None = None):
+        """``docs``: (issue key, text, labels) triples; the labels are concepts of one taxonomy level; ``fit``: which of
+        them fit the vocabulary and IDF (default all; the others are counted with them). Training fits the vocabulary
+        with scikit-learn; answering uses only :class:`~failgraph.assistant.chargrams.CharTfidf`."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.alpha = alpha
         self.labels = sorted({lab for _, _, labs in docs for lab in labs})
         self._li = {lab: i for i, lab in enumerate(self.labels)}
-        self.entry_keys: list[str] = []
+        self.entry_keys: list[str | None] = []
         weights: list[np.ndarray] = []
         texts: list[str] = []
+        fitting = docs if fit is None else [d for d, ok in zip(docs, fit, strict=True) if ok]
         fitter = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, max_features=MAX_FEATURES,
-                                 dtype=np.float32, min_df=max(1, min(min_df, len(docs) // 2)))
+                                 dtype=np.float32, min_df=max(1, min(min_df, len(fitting) // 2)))
         self.vectorizer = CharTfidf({}, np.zeros(0, dtype=np.float32), NGRAMS)
         self.counts = np.zeros((len(self.labels), 0))
-        if docs:
-            step = max(1.0, len(docs) / VOCABULARY_SAMPLE)
-            sample = docs if step == 1.0 else [docs[int(i * step)] for i in range(VOCABULARY_SAMPLE)]
+        if fitting:
+            step = max(1.0, len(fitting) / VOCABULARY_SAMPLE)
+            sample = fitting if step == 1.0 else [fitting[int(i * step)] for i in range(VOCABULARY_SAMPLE)]
             fitted = fitter.fit_transform([t for _, t, _ in sample])
             self.vectorizer = CharTfidf.from_sklearn(fitter)
             self.counts = np.zeros((len(self.labels), fitted.shape[1]))
@@ -64,6 +67,7 @@ class CharNGramModel:
         self.class_totals = self.counts.sum(axis=1)
         self.entry_weights = np.array(weights).reshape(len(weights), len(self.labels))
         self._text_of: Callable[[int], str] = texts.__getitem__
+        self._added: dict[int, str] = {}
 
     def _add(self, docs: list[tuple[str, str, list[str]]], rows, weights: list, texts: list) -> None:
         w = np.array([label_shares(labs, self._li) for _, _, labs in docs])
@@ -96,16 +100,65 @@ class CharNGramModel:
         if m.counts.shape != (len(m.labels), m.vectorizer.features) or m.class_totals.shape != (len(m.labels),) \
                 or m.entry_weights.shape != (len(m.entry_keys), len(m.labels)):
             raise ValueError("the character model's arrays do not fit its labels and vocabulary")
-        keys = m.entry_keys
+        keys = list(m.entry_keys)
         m._text_of = lambda e: text_of(keys[e])
+        m._added = {}
         return m
+
+    def _entry_text(self, e: int) -> str:
+        return self._added[e] if e in self._added else self._text_of(e)
+
+    # -- learning without retraining: the vocabulary and IDF stay, counts move ----------------------------------
+    def _writable(self) -> None:
+        if not (self.counts.flags.writeable and self.class_totals.flags.writeable):
+            self.counts, self.class_totals = np.array(self.counts), np.array(self.class_totals)
+        if self.__dict__.get("_label_weight") is None:  # each label's documents, kept from the first change on
+            self._label_weight = np.asarray(self.entry_weights, dtype=np.float64).sum(axis=0).reshape(len(self.labels))
+
+    def add(self, key: str, text: str, labels: list[str]) -> None:
+        """Count one more document (its TF-IDF vector under the fitted vocabulary and IDF)."""
+        self._writable()
+        for lab in labels:
+            if lab not in self._li:
+                self._li[lab] = len(self.labels)
+                self.labels.append(lab)
+                self.counts = np.vstack([self.counts, np.zeros((1, self.counts.shape[1]))])
+                self.class_totals = np.append(self.class_totals, 0.0)
+                self._label_weight = np.append(self._label_weight, 0.0)
+                self.entry_weights = np.hstack([self.entry_weights, np.zeros((len(self.entry_weights), 1))])
+        w = label_shares(labels, self._li)
+        if self.features:
+            idx, val = self.vectorizer.row(text)
+            self.counts[:, idx] += w[:, None] * val.astype(np.float64)[None, :]
+            self.class_totals += w * float(val.astype(np.float64).sum())
+        e = len(self.entry_keys)
+        self.entry_keys.append(key)
+        self._added[e] = text
+        self._label_weight += w
+        self.entry_weights = np.vstack([self.entry_weights, w[None, :]])
+        self.__dict__.pop("_entries", None)
+
+    def remove(self, key: str) -> None:
+        """Subtract every document of ``key``."""
+        self._writable()
+        for e in self._entries.get(key, ()):
+            w = np.asarray(self.entry_weights[e], dtype=np.float64)
+            if self.features:
+                idx, val = self.vectorizer.row(self._entry_text(e))
+                self.counts[:, idx] -= w[:, None] * val.astype(np.float64)[None, :]
+                self.class_totals -= w * float(val.astype(np.float64).sum())
+            self._label_weight -= w
+            self.entry_keys[e] = None
+            self._added.pop(e, None)
+        self.__dict__.pop("_entries", None)
 
     @cached_property
     def _entries(self) -> dict[str, list[int]]:
         """Issue key → its entries (built on the first exclusion)."""
         out: dict[str, list[int]] = {}
         for e, key in enumerate(self.entry_keys):
-            out.setdefault(key, []).append(e)
+            if key is not None:
+                out.setdefault(key, []).append(e)
         return out
 
     @property
@@ -125,7 +178,7 @@ class CharNGramModel:
         for key in exclude:
             for e in self._entries.get(key, ()):
                 w = self.entry_weights[e]
-                row_idx, row_val = self.vectorizer.row(self._text_of(e))
+                row_idx, row_val = self.vectorizer.row(self._entry_text(e))
                 dense = np.zeros(len(idx), dtype=np.float32)
                 at = np.searchsorted(row_idx, idx)
                 hit = (at < len(row_idx)) & (row_idx[np.minimum(at, len(row_idx) - 1)] == idx) if len(row_idx) \
@@ -133,12 +186,27 @@ class CharNGramModel:
                 dense[hit] = row_val[at[hit]]
                 counts -= w[:, None] * dense[None, :]
                 totals -= w * row_val.sum()
+        labels = self.labels
+        live = self._live()
+        if live is not None:  # labels every document of which was removed are no labels
+            counts, totals = counts[live], totals[live]
+            labels = [lab for lab, ok in zip(self.labels, live, strict=True) if ok]
+            if len(labels) < 2:
+                return {}
         complement = counts.sum(axis=0)[None, :] - counts + self.alpha
         complement_total = (totals.sum() - totals) + self.alpha * self.features
         jll = -(np.log(complement / complement_total[:, None]) @ val)
         p = np.exp(jll - jll.max())
         p /= p.sum()
-        return dict(zip(self.labels, p.tolist(), strict=True))
+        return dict(zip(labels, p.tolist(), strict=True))
+
+    def _live(self) -> np.ndarray | None:
+        """Which labels still have documents, when some lost all of theirs (None: all have)."""
+        weight = self.__dict__.get("_label_weight")
+        if weight is None:
+            return None
+        live = weight > 1e-9
+        return None if live.all() else live
 
 
 __all__ = ["ALPHA", "CharNGramModel"]

@@ -61,7 +61,7 @@ class DiscriminantModel:
         """What the model persists: JSON-able parameters and arrays (the solved discriminant included)."""
         arrays = {"class_weight": self.class_weight, "class_sum": self.class_sum, "second_moment": self.second_moment,
                   "entry_weights": self.entry_weights}
-        if self._coef is not None:
+        if self._solved() is not None:
             coef, intercept, present = self._coef
             arrays |= {"coef": coef, "intercept": intercept, "present": present}
         return ({"shrinkage": self.shrinkage, "labels": self.labels, "documents": self.documents,
@@ -92,8 +92,52 @@ class DiscriminantModel:
         """Issue key → the label weights of its entries (built on the first exclusion)."""
         out: dict[str, list[np.ndarray]] = {}
         for key, w in zip(self.entry_keys, self.entry_weights, strict=True):
-            out.setdefault(key, []).append(w)
+            if key is not None:
+                out.setdefault(key, []).append(w)
         return out
+
+    # -- learning without retraining: the sufficient statistics move, the discriminant is solved again ----------
+    def _writable(self) -> None:
+        self.class_weight, self.class_sum = np.array(self.class_weight), np.array(self.class_sum)
+        self.second_moment = np.array(self.second_moment)
+
+    def add(self, key: str, labels: list[str], vector: np.ndarray) -> None:
+        """One more document (``vector``: its unit vector) with these labels."""
+        self._writable()
+        for lab in labels:
+            if lab not in self._li:
+                self._li[lab] = len(self.labels)
+                self.labels.append(lab)
+                self.class_weight = np.append(self.class_weight, 0.0)
+                self.class_sum = np.vstack([self.class_sum, np.zeros((1, self.class_sum.shape[1]))])
+                self.entry_weights = np.hstack([self.entry_weights, np.zeros((len(self.entry_weights), 1))])
+        x = np.asarray(vector, dtype=np.float64)
+        w = label_shares(labels, self._li)
+        self.class_weight += w
+        self.class_sum += np.outer(w, x)
+        self.second_moment += np.outer(x, x)
+        self.documents += 1
+        self.entry_keys.append(key)
+        self.entry_weights = np.vstack([self.entry_weights, w[None, :]])
+        self.__dict__.pop("_weights", None)
+        self._stale = True  # solved again when next asked (one solve for many changes)
+
+    def remove(self, key: str, vector: np.ndarray) -> None:
+        """Subtract every document of ``key`` (``vector``: the vector it was added with)."""
+        entries = [e for e, k in enumerate(self.entry_keys) if k == key]
+        if not entries:
+            return
+        self._writable()
+        x = np.asarray(vector, dtype=np.float64)
+        for e in entries:
+            w = self.entry_weights[e]
+            self.class_weight -= w
+            self.class_sum -= np.outer(w, x)
+            self.second_moment -= np.outer(x, x)
+            self.documents -= 1
+            self.entry_keys[e] = None
+        self.__dict__.pop("_weights", None)
+        self._stale = True  # solved again when next asked (one solve for many changes)
 
     def _solve(self, weight: np.ndarray, sums: np.ndarray, moment: np.ndarray, n: float):
         """(coefficients, intercepts, the labels that have documents) or None when fewer than two labels do."""
@@ -112,9 +156,15 @@ class DiscriminantModel:
         intercept = -0.5 * np.einsum("kd,kd->k", means, coef) + np.log(weight[present] / weight[present].sum())
         return coef, intercept, np.flatnonzero(present)
 
+    def _solved(self):
+        if self.__dict__.get("_stale"):
+            self._coef = self._solve(self.class_weight, self.class_sum, self.second_moment, self.documents)
+            self._stale = False
+        return self._coef
+
     def posterior(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> dict[str, float]:
         """P(label | vector) over this model's labels; empty when fewer than two labels have documents left."""
-        solved = self._coef
+        solved = self._solved()
         left_out = [(key, w) for key in exclude for w in self._weights.get(key, ())]
         if left_out:
             weight, sums, moment = self.class_weight.copy(), self.class_sum.copy(), self.second_moment.copy()

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..kg.corpus import Corpus, PastFailure, RemedyExamples, corpus_key, load_corpus, snapshot_corpus
+from ..kg.corpus import (
+    Corpus,
+    PastFailure,
+    RemedyExamples,
+    SnapshotCorpus,
+    corpus_key,
+    load_corpus,
+    read_snapshot_corpus,
+    snapshot_corpus,
+)
+from ..kg.delta import read_delta
 from ..kg.embed import DIM, TextEmbedder, embedder_name, make_embedder
 from ..kg.home import GraphHome, SnapshotInfo
 from ..kg.project import project
-from ..kg.snapshot_index import INDEX_DIR, index_inputs
+from ..kg.snapshot_index import INDEX_DIR, index_fit, index_inputs
 from ..kg.snapshot_pin import STORE_DIR, pinned_snapshot
 from ..kg.vectors import TextIndex, recorded_embedder
 from ..ontology.fixes import remedy_label
+from .learned_apply import apply_learned
 from .persist import TrainedModels, models_key, snapshot_models
 from .questions import FactProfile
 from .statistics import LabelStatistics
@@ -43,6 +55,8 @@ class KnowledgeBase:
         self.cause_group_model = models.cause_group
         self.index_built = index_built
         self.snapshot: SnapshotInfo | None = None  # set by from_home
+        self.learned = 0  # entries of the snapshot's delta applied (set by from_home)
+        self.learned_apply_s = 0.0  # and the seconds applying them took
 
     @property
     def dim(self) -> int:
@@ -58,9 +72,10 @@ class KnowledgeBase:
         corpus = load_corpus(store)
         ids, texts = index_inputs(corpus)
         if index_dir is None:
-            return cls(corpus, TextIndex.build(ids, texts, embedder, show_progress=show_progress), embedder,
-                       index_built=True)
-        index, built = TextIndex.load_or_build(index_dir, ids, texts, embedder, show_progress=show_progress)
+            return cls(corpus, TextIndex.build(ids, texts, embedder, show_progress=show_progress,
+                                               fit=index_fit(corpus)), embedder, index_built=True)
+        index, built = TextIndex.load_or_build(index_dir, ids, texts, embedder, show_progress=show_progress,
+                                               fit=index_fit(corpus))
         return cls(corpus, index, embedder, index_built=built)
 
     @classmethod
@@ -77,14 +92,23 @@ class KnowledgeBase:
         with pinned_snapshot(home, snapshot) as (pin, info):
             snap = pin.path
             embedder = embedder or make_embedder(embedder_name() or recorded_embedder(snap / INDEX_DIR), home.root)
-            corpus, _ = snapshot_corpus(snap, lambda: _corpus_from_graph(snap))
+            parts, _ = snapshot_corpus(snap, lambda: _corpus_from_graph(snap))
+            corpus = parts.merged()
             ids, texts = index_inputs(corpus)
-            index, built = TextIndex.load_or_build(snap / INDEX_DIR, ids, texts, embedder, show_progress=show_progress)
+            index, built = TextIndex.load_or_build(snap / INDEX_DIR, ids, texts, embedder, show_progress=show_progress,
+                                                   fit=index_fit(corpus))
             models, trained = snapshot_models(snap, models_key(corpus_key(snap), index.fingerprint), corpus,
                                               index.vectors.vector, _dim(index))
+            delta = read_delta(snap)  # learned since the build: applied to what it persisted
+            if delta:
+                started = time.perf_counter()
+                corpus = apply_learned(parts, corpus, index, models, delta, embedder)
+                applied_s = time.perf_counter() - started
             kb = cls(corpus, index, embedder, index_built=built, models=models)
             kb.models_trained = trained
             kb.snapshot = info
+            kb.learned = len(delta)
+            kb.learned_apply_s = applied_s if delta else 0.0
         return kb
 
     @cached_property
@@ -120,12 +144,12 @@ def _dim(index: TextIndex) -> int:
     return int(getattr(index.vectors.index, "d", DIM))
 
 
-def _corpus_from_graph(snapshot: Path) -> Corpus:
-    """The corpus read over the snapshot's graph store (opened read-only for that only)."""
+def _corpus_from_graph(snapshot: Path) -> SnapshotCorpus:
+    """The corpus read over the snapshot's graph store (opened read-only for that only), in its parts."""
     from ..kg.store import OxigraphStore
 
     with OxigraphStore(snapshot / STORE_DIR, read_only=True) as store:
-        return load_corpus(store)
+        return read_snapshot_corpus(store)
 
 
 __all__ = ["INDEX_DIR", "KnowledgeBase"]

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..ingest.files import atomic_directory
-from ..kg.corpus import Corpus
+from ..kg.corpus import Corpus, PastFailure
 from ..kg.snapshot_files import key_of, load_or_build, source_digest
 from ..ontology import Level, load_taxonomy
 from ..ontology.files import data_path
@@ -64,11 +64,31 @@ class TrainedModels:
     def train(cls, corpus: Corpus, vector_of: Callable[[str], np.ndarray], dim: int) -> TrainedModels:
         """Train every model over the labeled past failures (``vector_of(key)``: a failure's vector of ``dim``)."""
         labeled = [f for f in corpus.failures if f.root_causes]
-        return cls(TextModel([(f.key, f.index_text, f.root_causes) for f in labeled]),
-                   TextModel([(f.key, f.index_text, f.symptoms) for f in labeled]),
-                   CharNGramModel([(f.key, f.index_text, _concepts(f.root_causes, Level.category)) for f in labeled]),
+        fit = [f.fits for f in labeled]  # learned failures are counted, but fit no vocabulary (see PastFailure.fits)
+        return cls(TextModel([(f.key, f.index_text, f.root_causes) for f in labeled], fit=fit),
+                   TextModel([(f.key, f.index_text, f.symptoms) for f in labeled], fit=fit),
+                   CharNGramModel([(f.key, f.index_text, _concepts(f.root_causes, Level.category)) for f in labeled],
+                                  fit=fit),
                    DiscriminantModel([(f.key, groups) for f in labeled
                                       if (groups := _concepts(f.root_causes, Level.group))], vector_of, dim))
+
+    def update(self, old: PastFailure | None, new: PastFailure | None, old_vector: np.ndarray | None,
+               new_vector: np.ndarray | None) -> None:
+        """Replace one past failure (``old``: as the models counted it, None if they did not; ``new``: as they should,
+        None to leave it out), with the vectors each had: what training over the changed corpus gives, to rounding,
+        because no fitted vocabulary or weight depends on a learned failure (:attr:`PastFailure.fits`)."""
+        if old is not None and old.root_causes:
+            self.cause_text.remove(old.key)
+            self.symptom_text.remove(old.key)
+            self.cause_category.remove(old.key)
+            if _concepts(old.root_causes, Level.group):
+                self.cause_group.remove(old.key, old_vector)
+        if new is not None and new.root_causes:
+            self.cause_text.add(new.key, new.index_text, new.root_causes)
+            self.symptom_text.add(new.key, new.index_text, new.symptoms)
+            self.cause_category.add(new.key, new.index_text, _concepts(new.root_causes, Level.category))
+            if groups := _concepts(new.root_causes, Level.group):
+                self.cause_group.add(new.key, groups, new_vector)
 
     def save(self, directory: Path, key: str) -> None:
         """Write the models into ``directory`` atomically (a sibling temporary directory renamed over it)."""

@@ -7,7 +7,8 @@ Each non-blank line is one JSON object::
      "comments": ["...", {"body": "..."}],                   optional: strings or objects with a body
      "labels": ["bug", {"name": "cuda"}],                    optional: strings or objects with a name
      "state": "open" | "closed",                             optional (also "status")
-     "created_at": "2024-05-01T10:00:00Z", "updated_at": …}  optional ISO 8601 dates
+     "created_at": "2024-05-01T10:00:00Z", "updated_at": …,  optional ISO 8601 dates
+     "symptom": "...", "root_cause": "...", "fix": "..."}    optional: taxonomy leaves and the fix
 
 Other fields are ignored. A bad line is reported as ``FILE:LINE: message``; nothing is stored while any line is bad
 unless the caller asks to skip them. The documents are written atomically to
@@ -24,6 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .files import now_iso
+from .learned import LearnedFailure, resolve_leaf
 from .records import IssueDocument, IssueRef, Provenance, issue_key
 from .sources import jsonl_store_path, safe_name, write_documents
 
@@ -47,6 +50,19 @@ class ExportLine(BaseModel):
     status: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    symptom: str | None = Field(None, description="A symptom leaf of the taxonomy (its label, or its part after ' - ')")
+    root_cause: str | None = Field(None, description="A root-cause leaf of the taxonomy")
+    fix: str | None = None
+
+    @field_validator("symptom", "root_cause")
+    @classmethod
+    def _leaf(cls, v: str | None, info) -> str | None:
+        if v is None or not v.strip():
+            return None
+        leaf = resolve_leaf(info.field_name, v)
+        if leaf is None:
+            raise ValueError(f"{v!r} names no {info.field_name.replace('_', '-')} leaf of the taxonomy")
+        return leaf
 
     @field_validator("url")
     @classmethod
@@ -94,6 +110,14 @@ class ExportLine(BaseModel):
         if self.state and self.status and self.state != self.status:
             raise ValueError("'state' and 'status' disagree")
         return self
+
+    def learned(self, source: str, labeler: str | None = None) -> LearnedFailure:
+        """The line as a learned past failure (labeled when it names a root cause)."""
+        body = _clean(self.body if self.body is not None else self.text)
+        text = "\n\n".join(p for p in [body, *map(_clean, self.comments)] if p) or (self.title or "").strip()
+        return LearnedFailure(url=self.url, title=(self.title or "").strip(), text=text, root_cause=self.root_cause,
+                              symptom=self.symptom, fix=self.fix, source=source, labeler=labeler,
+                              learned_at=now_iso())
 
     def document(self, source: str, index: int) -> IssueDocument:
         return IssueDocument(
@@ -144,6 +168,7 @@ class JsonlLoad(BaseModel):
     documents: list[IssueDocument]
     problems: list[LineProblem]
     duplicates: int = 0
+    learned: list[LearnedFailure] = []
 
 
 class JsonlIngest(BaseModel):
@@ -180,6 +205,7 @@ def parse_jsonl(path: str | Path) -> JsonlLoad:
         raise JsonlError(f"{path} is not a file")
     source = source_name(path)
     by_key: dict[str, IssueDocument] = {}
+    learned: dict[str, LearnedFailure] = {}
     problems: list[LineProblem] = []
     duplicates = 0
     with path.open("rb") as fh:
@@ -203,7 +229,9 @@ def parse_jsonl(path: str | Path) -> JsonlLoad:
                 bad(f"expected a JSON object, found {type(data).__name__}")
                 continue
             try:
-                doc = ExportLine.model_validate(data).document(source, lineno - 1)
+                line_ = ExportLine.model_validate(data)
+                doc = line_.document(source, lineno - 1)
+                item = line_.learned(source)
             except ValidationError as e:
                 bad(_message(e))
                 continue
@@ -211,9 +239,11 @@ def parse_jsonl(path: str | Path) -> JsonlLoad:
             if key in by_key:
                 duplicates += 1
                 del by_key[key]  # the last line wins, in its own position
+                del learned[key]
             by_key[key] = doc
+            learned[key] = item
     return JsonlLoad(file=str(path), source=source, documents=list(by_key.values()), problems=problems,
-                     duplicates=duplicates)
+                     duplicates=duplicates, learned=list(learned.values()))
 
 
 def store_jsonl(loaded: JsonlLoad, home_root: str | Path, *, skip_invalid: bool = False) -> JsonlIngest:

@@ -14,9 +14,11 @@ from pydantic import BaseModel
 from ..ingest.cases import Case
 from ..ingest.extract import error_signature
 from ..ingest.extract.environment import extract_quantization
+from ..ingest.learned import LearnedFailure, load_learned
 from ..ingest.records import FailureRecord, IssueDocument
 from .embed import TextEmbedder
 from .home import GRAPH_LAYOUT, GraphHome, Manifest, now_iso
+from .learned_map import learned_quads
 from .mapping import (
     NTRIPLES,
     SignatureFn,
@@ -56,11 +58,12 @@ class GraphInputs(BaseModel):
     records: list[FailureRecord]
     cases: list[Case] = []
     documents: list[IssueDocument] = []
+    learned: list[LearnedFailure] = []  # a build adds the home's learned log (the last of an issue wins)
 
     @property
     def issue_keys(self) -> set[str]:
         return ({r.issue.key for r in self.records} | {c.key for c in self.cases}
-                | {d.issue.key for d in self.documents})
+                | {d.issue.key for d in self.documents} | {it.key for it in self.learned})
 
 
 class BuildReport(BaseModel):
@@ -78,7 +81,7 @@ def failgraph_version() -> str:
 
 def fingerprint(inputs: GraphInputs) -> str:
     h = hashlib.sha256()
-    for group in (inputs.records, inputs.cases, inputs.documents):
+    for group in (inputs.records, inputs.cases, inputs.documents, inputs.learned):
         for r in group:
             h.update(r.model_dump_json().encode("utf-8"))
         h.update(b"\x00")
@@ -99,12 +102,14 @@ def all_quads(data: GraphInputs | list[FailureRecord], progress: Callable[[int],
     yield from record_quads(_counting(inputs.records, progress))
     yield from case_quads(_counting(inputs.cases, progress), signature_of=signature_of, quantization_of=quantization_of)
     yield from document_quads(_counting(inputs.documents, progress))
+    yield from learned_quads(inputs.learned)
 
 
 def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case] = (),
                     documents: Iterable[IssueDocument] = (), progress: Callable[[int], None] | None = None,
                     signature_of: SignatureFn | None = error_signature,
-                    quantization_of: Callable[[str], list[str]] | None = extract_quantization) -> Iterator[str]:
+                    quantization_of: Callable[[str], list[str]] | None = extract_quantization,
+                    learned: Iterable[LearnedFailure] = ()) -> Iterator[str]:
     """The same statements as :func:`all_quads`, in the same order, as N-Quads lines: written straight from the
     records without building rdflib terms, and streamed, so any number of records (e.g. a generator) fits in
     constant memory."""
@@ -113,6 +118,7 @@ def all_nquad_lines(records: Iterable[FailureRecord] = (), cases: Iterable[Case]
     yield from nquad_lines(case_quads(_counting(cases, progress), signature_of=signature_of,
                                       quantization_of=quantization_of, terms=NTRIPLES))
     yield from nquad_lines(document_quads(_counting(documents, progress), terms=NTRIPLES))
+    yield from nquad_lines(learned_quads(learned, terms=NTRIPLES))
 
 
 @cache
@@ -124,12 +130,12 @@ def write_nquads(path: Path, records: Iterable[FailureRecord] = (), cases: Itera
                  documents: Iterable[IssueDocument] = (), *, progress: Callable[[int], None] | None = None,
                  signature_of: SignatureFn | None = error_signature,
                  quantization_of: Callable[[str], list[str]] | None = extract_quantization,
-                 buffer_lines: int = 20_000) -> int:
+                 buffer_lines: int = 20_000, learned: Iterable[LearnedFailure] = ()) -> int:
     """Write the graph of the inputs (iterables, streamed) to an N-Quads file; returns the number of quads."""
     n = 0
     buf: list[str] = []
     with open(path, "w", encoding="utf-8") as f:
-        for line in all_nquad_lines(records, cases, documents, progress, signature_of, quantization_of):
+        for line in all_nquad_lines(records, cases, documents, progress, signature_of, quantization_of, learned):
             buf.append(line)
             if len(buf) >= buffer_lines:
                 f.write("".join(buf))
@@ -178,12 +184,23 @@ def build_graph(home: GraphHome, data: GraphInputs | list[FailureRecord], *, val
     ``nprobe`` when it is an IVF index (:mod:`failgraph.kg.recall`).
     """
     inputs = as_inputs(data)
-    if not inputs.records and not inputs.cases and not inputs.documents:
-        raise BuildError("nothing to build a graph from")
     with home.build_lock(wait=wait, on_wait=on_wait):
+        inputs = with_home_learned(home, inputs)
+        if not inputs.records and not inputs.cases and not inputs.documents and not inputs.learned:
+            raise BuildError("nothing to build a graph from")
         return _build_locked(home, inputs, validate=validate, progress=progress, problems=problems,
                              signature_of=signature_of, quantization_of=quantization_of, embedder=embedder,
                              on_phase=on_phase or (lambda _: None), recall=recall)
+
+
+def with_home_learned(home: GraphHome, inputs: GraphInputs) -> GraphInputs:
+    """The inputs with the home's learned log added (read under the build lock, so nothing learned meanwhile is
+    missed); the inputs' own learned failures win over the log's of the same issue."""
+    logged = load_learned(home.root)
+    if not logged:
+        return inputs
+    mine = {it.key for it in inputs.learned}
+    return inputs.model_copy(update={"learned": [*(it for it in logged if it.key not in mine), *inputs.learned]})
 
 
 def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None,
@@ -199,7 +216,7 @@ def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None
         nq = snap / "graph.nq.tmp"
         on_phase(Phase.WRITING)
         quads = write_nquads(nq, inputs.records, inputs.cases, inputs.documents, progress=progress,
-                             signature_of=signature_of, quantization_of=quantization_of)
+                             signature_of=signature_of, quantization_of=quantization_of, learned=inputs.learned)
         shacl = None
         if validate:
             on_phase(Phase.VALIDATING)
@@ -223,9 +240,11 @@ def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None
                 index_snapshot(store, snap, embedder, recall=recall)
         manifest = Manifest(created=now_iso(), failgraph_version=failgraph_version(), quads=quads,
                             records=len(records), cases=len(inputs.cases), documents=len(inputs.documents),
+                            learned=len(inputs.learned),
                             issues=len(inputs.issue_keys),
                             sources=sorted({r.provenance.source for r in records}
                                            | {d.provenance.source for d in inputs.documents}
+                                           | {it.source for it in inputs.learned}
                                            | ({"cases/cases.jsonl"} if inputs.cases else set())),
                             inputs_fingerprint=fingerprint(inputs), problems=problems, layout=GRAPH_LAYOUT)
         on_phase(Phase.PUBLISHING)
@@ -239,7 +258,8 @@ def _build_locked(home: GraphHome, inputs: GraphInputs, *, validate: bool | None
 def _even_sample(inputs: GraphInputs, share: float) -> GraphInputs:
     """Every (1/share)-th record, case and document: the mapping is per item, so a sample shows its mistakes."""
     step = max(1, round(1 / share))
-    return GraphInputs(records=inputs.records[::step], cases=inputs.cases[::step], documents=inputs.documents[::step])
+    return GraphInputs(records=inputs.records[::step], cases=inputs.cases[::step], documents=inputs.documents[::step],
+                       learned=inputs.learned[::step])
 
 
 def load_store(directory: Path, nquads: Path) -> None:

@@ -13,8 +13,9 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ..ingest.extract.narrative import matching_text, with_title
 from ..ingest.files import write_atomic
+from ..ingest.learned import LearnedFailure
 from ..ingest.records import issue_key
-from ..ontology import FG, load_vocabulary
+from ..ontology import FG, load_taxonomy, load_vocabulary
 from ..ontology.fixes import Applicability, FixSpec, fix_actions
 from .snapshot_files import Header, key_of, load_or_build, source_digest, split_header, with_header
 
@@ -41,6 +42,15 @@ class PastFailure(BaseModel):
     fix_spec: FixSpec | None = None
     symptoms: list[str] = []
     root_causes: list[str] = []
+    text_learned: bool = False  # the text is a learned thread (the build gave the issue none)
+    labels_learned: bool = False  # every label was learned (the build's inputs labeled it not)
+
+    @property
+    def fits(self) -> bool:
+        """Whether the models fit their vocabularies and weights on this failure: labeled by the build's inputs, with
+        the build's text. Learned failures are counted with what the build fitted, so that adding one changes no
+        fitted parameter and an incremental update equals a rebuild (:mod:`failgraph.kg.learned_merge`)."""
+        return bool(self.root_causes) and not self.text_learned and not self.labels_learned
 
     @cached_property
     def index_text(self) -> str:
@@ -145,6 +155,37 @@ class _FixSpecs:
 
 
 def load_corpus(store: GraphStore) -> Corpus:
+    """The corpus of the graph: the build's (:func:`load_base_corpus`) with its learned failures merged in
+    (:func:`failgraph.kg.learned_merge.merge_learned`)."""
+    from .learned_merge import merge_learned
+
+    return merge_learned(load_base_corpus(store), read_learned(store))
+
+
+def read_learned(store: GraphStore) -> list[LearnedFailure]:
+    """The graph's learned failures (``fg:LearnedFailure`` nodes), by issue key."""
+    tax = load_taxonomy()
+    values = {p: _values(store, _FG + p) for p in (
+        "learnedUrl", "learnedText", "learnedTitle", "learnedRootCause", "learnedSymptom", "learnedFix", "learnedBy",
+        "learnedSource")}
+
+    def one(prop: str, node: str):
+        vs = values[prop].get(node)
+        return vs[0] if vs else None
+
+    out = []
+    for node in _subjects(store, _RDF_TYPE, _FG + "LearnedFailure"):
+        cause, symptom = one("learnedRootCause", node), one("learnedSymptom", node)
+        out.append(LearnedFailure(url=one("learnedUrl", node), title=one("learnedTitle", node) or "",
+                                  text=one("learnedText", node) or "",
+                                  root_cause=tax.concept(cause).label if cause else None,
+                                  symptom=tax.concept(symptom).label if symptom else None,
+                                  fix=one("learnedFix", node), labeler=one("learnedBy", node),
+                                  source=one("learnedSource", node) or "learned"))
+    return sorted(out, key=lambda it: it.key)
+
+
+def load_base_corpus(store: GraphStore) -> Corpus:
     """Past failures that have text (curated cases, ingested threads) and every labeled record, from the graph.
 
     Records: every ``fg:FailureRecord`` with the URL of its ``fg:aboutIssue`` and the ``skos:prefLabel`` of its
@@ -200,14 +241,28 @@ def load_corpus(store: GraphStore) -> Corpus:
 
 #: The file in a snapshot that holds its corpus (what :func:`load_corpus` reads from the graph), and its format.
 CORPUS_FILE = "corpus.json"
-CORPUS_FORMAT = 1
+CORPUS_FORMAT = 2
 
 
 class CorpusFile(BaseModel):
-    """The body of the corpus file: the corpus, and each past failure's :attr:`PastFailure.index_text`."""
+    """The body of the corpus file: the build's corpus, each of its past failures' :attr:`PastFailure.index_text`, and
+    the learned failures the graph held when it was built (merged in when the file is read)."""
 
     corpus: Corpus
     index_texts: list[str]
+    learned: list[LearnedFailure] = []
+
+
+class SnapshotCorpus(BaseModel):
+    """A snapshot's corpus as its parts: the build's, and the learned failures to merge into it."""
+
+    base: Corpus
+    learned: list[LearnedFailure] = []
+
+    def merged(self) -> Corpus:
+        from .learned_merge import merge_learned
+
+        return merge_learned(self.base, self.learned)
 
 
 def corpus_key(snapshot: Path) -> str:
@@ -221,7 +276,7 @@ def corpus_key(snapshot: Path) -> str:
                   source_digest(sys.modules[__name__], narrative, listings, logs, templates, tracebacks))
 
 
-def read_corpus_file(path: Path, key: str) -> Corpus | None:
+def read_corpus_file(path: Path, key: str) -> SnapshotCorpus | None:
     """The corpus persisted at ``path`` if its header carries ``key`` and this format; None when missing or stale.
     Raises ``ValueError`` (or ``OSError``) when the file is damaged."""
     try:
@@ -236,21 +291,28 @@ def read_corpus_file(path: Path, key: str) -> Corpus | None:
         raise ValueError("the corpus file's index texts do not match its past failures")
     for f, text in zip(stored.corpus.failures, stored.index_texts, strict=True):
         f.__dict__["index_text"] = text  # the cached property, as computed when the file was written
-    return stored.corpus
+    return SnapshotCorpus(base=stored.corpus, learned=stored.learned)
 
 
-def write_corpus_file(path: Path, key: str, corpus: Corpus) -> None:
-    body = CorpusFile(corpus=corpus, index_texts=[f.index_text for f in corpus.failures])
+def write_corpus_file(path: Path, key: str, corpus: SnapshotCorpus) -> None:
+    body = CorpusFile(corpus=corpus.base, index_texts=[f.index_text for f in corpus.base.failures],
+                      learned=corpus.learned)
     write_atomic(path, with_header(Header(format=CORPUS_FORMAT, key=key), body.model_dump_json().encode("utf-8")))
 
 
-def snapshot_corpus(snapshot: Path, from_graph: Callable[[], Corpus]) -> tuple[Corpus, bool]:
-    """The corpus of the graph in ``snapshot`` from its persisted file (``from_graph()`` reads it back over SPARQL,
-    and it is saved, when the file is missing, stale or damaged). Returns (corpus, read from the graph)."""
+def read_snapshot_corpus(store: GraphStore) -> SnapshotCorpus:
+    """The build's corpus and the learned failures of a graph, apart."""
+    return SnapshotCorpus(base=load_base_corpus(store), learned=read_learned(store))
+
+
+def snapshot_corpus(snapshot: Path, from_graph: Callable[[], SnapshotCorpus]) -> tuple[SnapshotCorpus, bool]:
+    """The corpus of the graph in ``snapshot`` from its persisted file (``from_graph()`` reads it back from the graph,
+    and it is saved, when the file is missing, stale or damaged). Returns (its parts, read from the graph)."""
     key, path = corpus_key(snapshot), snapshot / CORPUS_FILE
     return load_or_build("corpus", snapshot, lambda: read_corpus_file(path, key), from_graph,
                          lambda corpus: write_corpus_file(path, key, corpus))
 
 
-__all__ = ["CORPUS_FILE", "CORPUS_FORMAT", "Corpus", "LabeledRecord", "PastFailure", "RemedyExamples", "corpus_key",
-           "load_corpus", "read_corpus_file", "snapshot_corpus", "write_corpus_file"]
+__all__ = ["CORPUS_FILE", "CORPUS_FORMAT", "Corpus", "LabeledRecord", "PastFailure", "RemedyExamples",
+           "SnapshotCorpus", "corpus_key", "load_base_corpus", "load_corpus", "read_corpus_file", "read_learned",
+           "read_snapshot_corpus", "snapshot_corpus", "write_corpus_file"]

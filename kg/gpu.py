@@ -119,6 +119,12 @@ class TorchFlatIndex:
     def reconstruct(self, i: int) -> np.ndarray:
         return self._x[int(i)].cpu().numpy()
 
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (a learned past failure's vector)."""
+        more = self._torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.d))
+        self._x = self._torch.cat([self._x, more.to(self._x.device)])
+        self.ntotal = int(self._x.shape[0])
+
     def to_faiss(self) -> faiss.IndexFlatIP:
         flat = faiss.IndexFlatIP(self.d)
         if self.ntotal:

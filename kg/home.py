@@ -57,6 +57,7 @@ class Manifest(BaseModel):
     records: int
     cases: int = 0
     documents: int = 0
+    learned: int = 0  # learned past failures the build read from the home's log
     issues: int
     sources: list[str]
     inputs_fingerprint: str

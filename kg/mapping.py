@@ -72,6 +72,11 @@ def _issue_path(url: str) -> str:
     return f"issue/{repo}/{number}"
 
 
+def issue_path(url: str) -> str:
+    """The path of an issue's IRI under the id namespace (``issue/owner/repo/number``)."""
+    return _issue_path(url)
+
+
 def issue_iri(url: str) -> URIRef:
     """One IRI per issue whatever the URL's case or the repository's later name."""
     return FGID[_issue_path(url)]
@@ -592,6 +597,7 @@ def document_quads(docs: Iterable[IssueDocument], terms: Terms = RDFLIB) -> Iter
 
 __all__ = ["NTRIPLES", "PROFILE_GRAPH", "RDFLIB", "NTriplesTerms", "RdflibTerms", "Terms", "case_quads",
            "document_quads",
-           "error_quads", "error_signature_iri", "issue_iri", "issue_quads", "library_iri", "library_quads",
+           "error_quads", "error_signature_iri", "issue_iri", "issue_path", "issue_quads", "library_iri",
+           "library_quads",
            "library_version_iri", "model_iri", "nquad_lines", "ontology_quads", "profile_iri", "record_quads", "slug",
            "source_iri", "source_quads"]

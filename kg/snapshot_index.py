@@ -21,17 +21,24 @@ def index_inputs(corpus: Corpus) -> tuple[list[str], list[str]]:
     return [f.key for f in corpus.failures], [f.index_text for f in corpus.failures]
 
 
+def index_fit(corpus: Corpus) -> list[bool]:
+    """Which of the index's texts fit it (choose its kind, train its IVF lists): those the build gave, not learned
+    threads (:attr:`failgraph.kg.corpus.PastFailure.text_learned`)."""
+    return [not f.text_learned for f in corpus.failures]
+
+
 def index_snapshot(store: GraphStore, snapshot: Path, embedder: TextEmbedder, *,
                    show_progress: bool = False, recall: float | None = None) -> TextIndex | None:
     """Embed the store's past failures and save the text index into ``snapshot`` (before it is published); None when
     no past failure has text (a graph of labels only). ``recall``: the recall@10 target that chooses ``nprobe`` when
     the corpus is large enough for an IVF index (persisted with it)."""
-    ids, texts = index_inputs(load_corpus(store))
+    corpus = load_corpus(store)
+    ids, texts = index_inputs(corpus)
     if not ids:
         return None
-    index = TextIndex.build(ids, texts, embedder, show_progress=show_progress, recall=recall)
+    index = TextIndex.build(ids, texts, embedder, show_progress=show_progress, recall=recall, fit=index_fit(corpus))
     index.save(snapshot / INDEX_DIR)
     return index
 
 
-__all__ = ["INDEX_DIR", "index_inputs", "index_snapshot"]
+__all__ = ["INDEX_DIR", "index_fit", "index_inputs", "index_snapshot"]

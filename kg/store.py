@@ -212,6 +212,16 @@ class OxigraphStore(GraphStore):
             self._load_lines(batch)
         return n
 
+    def replace_graph(self, graph: URIRef, quads: Iterable[Quad]) -> int:
+        """Replace the named graph ``graph`` by ``quads`` (rdflib terms; the graph of each is ``graph``): the terms go
+        to the store as terms, never through a query string. The new quads are added in one transaction."""
+        g = _ox_term(graph)
+        if self._store.contains_named_graph(g):
+            self._store.remove_graph(g)
+        batch = [ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), g) for s, p, o, _ in quads]
+        self._store.extend(batch)
+        return len(batch)
+
     def _load_lines(self, lines: list[str]) -> None:
         self._store.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
 

@@ -21,15 +21,14 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import bm25s
 import faiss
 import numpy as np
 from pydantic import BaseModel
 
 from ..ingest.files import atomic_directory
-from .cjk import cjk_bigrams
 from .embed import DIM, MODEL_ID, TextEmbedder, embedder_dim, embedder_key
 from .gpu import GpuBackend, TorchFlatIndex, faiss_gpu_count, gpu_backend
+from .keyword import KeywordIndex
 from .recall import ProbeChoice, choose_nprobe
 
 log = logging.getLogger("failgraph.index")
@@ -93,34 +92,54 @@ class VectorIndex:
 
     def __init__(self, ids: list[str], index: faiss.Index, kind: Literal["flat", "hnsw", "ivf"], device: str,
                  backend: GpuBackend | None = None, probe: ProbeChoice | None = None):
-        self.ids = ids
+        self.ids: list[str | None] = list(ids)
         self.index = index
         self.kind = kind
         self.device = device
         self.backend = backend
         self.probe = probe  # the nprobe a recall target chose (IVF only)
         self._pos = {d: i for i, d in enumerate(ids)}
+        self.dead = 0  # rows removed since loading (their ids are None)
 
     def vector(self, id_: str) -> np.ndarray:
         """The stored (normalised) vector of ``id_`` (KeyError if it is not indexed)."""
         return self.index.reconstruct(self._pos[id_])
 
+    def add(self, id_: str, vector: np.ndarray) -> None:
+        """Index one more vector (an exact index and an IVF list alike take it as a build would: an IVF index puts it
+        in the list of its nearest centroid)."""
+        if id_ in self._pos:
+            raise ValueError(f"{id_} is indexed already: remove it first")
+        self.index.add(np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1))
+        self._pos[id_] = len(self.ids)
+        self.ids.append(id_)
+
+    def remove(self, id_: str) -> None:
+        """Leave ``id_`` out of every answer from now on (its row stays, unnamed)."""
+        self.ids[self._pos.pop(id_)] = None
+        self.dead += 1
+
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, *, approximate: bool | None = None,
-              use_gpu: bool | None = None, recall: float | None = None, dim: int = DIM) -> VectorIndex:
+              use_gpu: bool | None = None, recall: float | None = None, dim: int = DIM,
+              fit: np.ndarray | None = None) -> VectorIndex:
         """The index for ``vectors``; ``recall``: the recall@10 target that chooses an IVF index's ``nprobe``
-        (ignored by exact and HNSW indexes); ``dim``: the width of an empty index."""
+        (ignored by exact and HNSW indexes); ``dim``: the width of an empty index; ``fit``: which vectors choose the
+        kind of index and train the IVF lists (default all; learned past failures are added to what the others
+        fitted, see :attr:`failgraph.kg.corpus.PastFailure.fits`)."""
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
         backend = _resolve_gpu(use_gpu)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
             dim = vectors.shape[1]
+        fitting = vectors if fit is None else vectors[np.asarray(fit, dtype=bool)]
         if approximate is None:
-            approximate = len(ids) > APPROXIMATE_THRESHOLD and not (backend and vectors.nbytes <= GPU_EXACT_MAX_BYTES)
-        if approximate and len(vectors) >= IVF_MIN_VECTORS:
-            index = build_ivf(vectors)
-            probe = choose_nprobe(index, vectors, recall) if recall is not None else None
+            approximate = len(fitting) > APPROXIMATE_THRESHOLD and not (backend
+                                                                         and fitting.nbytes <= GPU_EXACT_MAX_BYTES)
+        if approximate and len(fitting) >= IVF_MIN_VECTORS:
+            index = build_ivf(vectors, fitting)
+            probe = choose_nprobe(index, fitting, recall) if recall is not None else None
             return cls(ids, index, "ivf", "cpu", probe=probe)
         if approximate:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -138,7 +157,7 @@ class VectorIndex:
         return cls(ids, index, "flat", "cpu")
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._pos)
 
     def describe(self) -> str:
         """The index and its parameters, e.g. ``ivf (nlist 4096, nprobe 64) on cpu``."""
@@ -154,14 +173,14 @@ class VectorIndex:
 
     def search(self, queries: np.ndarray, k: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[list[Hit]]:
         """Top ``k`` hits per query row, skipping excluded ids."""
-        if not len(self.ids) or k <= 0:
+        if not self._pos or k <= 0:
             return [[] for _ in range(len(queries))]
-        want = min(len(self.ids), k + len(exclude))
+        want = min(len(self.ids), k + len(exclude) + self.dead)
         scores, idx = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), want)
         out = []
         for srow, irow in zip(scores, idx, strict=True):
             hits = [Hit(id=self.ids[i], score=float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0
-                    and self.ids[i] not in exclude]
+                    and self.ids[i] is not None and self.ids[i] not in exclude]
             out.append(hits[:k])
         return out
 
@@ -211,57 +230,23 @@ def _flat_from(index: faiss.Index) -> faiss.IndexFlatIP:
     return flat
 
 
-def build_ivf(vectors: np.ndarray) -> faiss.Index:
-    n, dim = vectors.shape
+def build_ivf(vectors: np.ndarray, fitting: np.ndarray | None = None) -> faiss.Index:
+    """An IVF-Flat index of ``vectors`` whose lists are trained on ``fitting`` (default: the vectors)."""
+    train = vectors if fitting is None else fitting
+    n, dim = train.shape
     nlist = ivf_lists(n)
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.cp.niter = IVF_KMEANS_ITERATIONS
     sample = min(n, nlist * IVF_TRAIN_PER_LIST)
     rows = np.random.default_rng(0).choice(n, sample, replace=False) if sample < n else np.arange(n)
-    index.train(vectors[np.sort(rows)])
+    index.train(train[np.sort(rows)])
     index.add(vectors)
     index.nprobe = ivf_probes(nlist)
     index.make_direct_map()  # reconstruct() for the similarity of keyword-only hits
     index.own_fields = True
     quantizer.this.disown()
     return index
-
-
-class KeywordIndex:
-    """BM25 over texts (error strings match better by tokens than by meaning)."""
-
-    def __init__(self, ids: list[str], retriever: bm25s.BM25):
-        self.ids = ids
-        self.retriever = retriever
-
-    @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
-        retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize([cjk_bigrams(t) for t in texts], stopwords="en", show_progress=False),
-                        show_progress=False)
-        return cls(ids, retriever)
-
-    def search(self, query: str, k: int, exclude: set[str] | frozenset[str] = frozenset()) -> list[Hit]:
-        if not self.ids or k <= 0:
-            return []
-        tokens = bm25s.tokenize([cjk_bigrams(query)], stopwords="en", show_progress=False)
-        if not tokens.vocab:
-            return []
-        want = min(len(self.ids), k + len(exclude))
-        docs, scores = self.retriever.retrieve(tokens, k=want, show_progress=False, n_threads=1)
-        hits = [Hit(id=self.ids[int(d)], score=float(s)) for d, s in zip(docs[0], scores[0], strict=True)
-                if s > 0 and self.ids[int(d)] not in exclude]
-        return hits[:k]
-
-    def save(self, directory: Path) -> None:
-        self.retriever.save(str(directory / "bm25"))
-        (directory / "bm25_ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
-
-    @classmethod
-    def load(cls, directory: Path) -> KeywordIndex:
-        return cls(json.loads((directory / "bm25_ids.json").read_text(encoding="utf-8")),
-                   bm25s.BM25.load(str(directory / "bm25")))
 
 
 def fuse(dense: list[Hit], keyword: list[Hit], *, k: int, rrf_k: int = 60, dense_weight: float = 1.0,
@@ -291,7 +276,7 @@ class TextIndex:
 
     def __init__(self, ids: list[str], vectors: VectorIndex, keywords: KeywordIndex, fingerprint: str,
                  embedder: str | None = None):
-        self.ids = ids
+        self.ids = list(ids)
         self.vectors = vectors
         self.keywords = keywords
         self.fingerprint = fingerprint
@@ -308,12 +293,24 @@ class TextIndex:
     @classmethod
     def build(cls, ids: list[str], texts: list[str], embedder: TextEmbedder, *, show_progress: bool = False,
               approximate: bool | None = None, use_gpu: bool | None = None,
-              recall: float | None = None) -> TextIndex:
+              recall: float | None = None, fit: list[bool] | None = None) -> TextIndex:
         vecs = embedder.encode(texts, show_progress=show_progress)
         return cls(ids, VectorIndex.build(ids, vecs, approximate=approximate, use_gpu=use_gpu, recall=recall,
-                                          dim=embedder_dim(embedder)),
+                                          dim=embedder_dim(embedder), fit=fit),
                    KeywordIndex.build(ids, texts), cls.fingerprint_of(ids, texts, embedder_key(embedder)),
                    getattr(embedder, "name", None))
+
+    def add(self, id_: str, text: str, vector: np.ndarray) -> None:
+        """Index one more past failure (its index text and vector)."""
+        self.vectors.add(id_, vector)
+        self.keywords.add(id_, text)
+        self.ids.append(id_)
+
+    def remove(self, id_: str, text: str) -> None:
+        """Leave out the past failure ``id_`` (indexed with ``text``)."""
+        self.vectors.remove(id_)
+        self.keywords.remove(id_, text)
+        self.ids.remove(id_)
 
     def save(self, directory: Path) -> None:
         """Write atomically: into a temporary sibling directory, then rename over the old one."""
@@ -331,6 +328,24 @@ class TextIndex:
                    (directory / "fingerprint").read_text(encoding="utf-8"), recorded_embedder(directory))
 
     @classmethod
+    def _with_new_keywords(cls, directory: Path, ids: list[str], texts: list[str], fingerprint: str,
+                           use_gpu: bool | None) -> TextIndex:
+        """An index whose keyword part is missing, e.g. saved before BM25 kept counts (``bm25/``): its vectors are
+        current, its keyword index is built again from the texts (no embedding) and saved beside them when the
+        directory can be written."""
+        vectors = VectorIndex.load(directory, use_gpu=use_gpu)
+        if vectors.ids != list(ids):
+            raise ValueError("the saved vectors do not match the texts")
+        index = cls(ids, vectors, KeywordIndex.build(ids, texts), fingerprint, recorded_embedder(directory))
+        if os.access(directory, os.W_OK):
+            try:
+                index.keywords.save(directory)
+            except OSError as e:
+                log.warning("could not save the keyword index in %s (%s): it is rebuilt on the next start",
+                            directory.parent, e)
+        return index
+
+    @classmethod
     def load_or_build(cls, directory: Path, ids: list[str], texts: list[str], embedder: TextEmbedder,
                       **kw) -> tuple[TextIndex, bool]:
         """The persisted index if its fingerprint matches the inputs and the embedder's model, else a fresh one
@@ -340,7 +355,10 @@ class TextIndex:
         fp = cls.fingerprint_of(ids, texts, embedder_key(embedder))
         try:
             if (directory / "fingerprint").read_text(encoding="utf-8") == fp:
-                return cls.load(directory, use_gpu=kw.get("use_gpu")), False
+                try:
+                    return cls.load(directory, use_gpu=kw.get("use_gpu")), False
+                except FileNotFoundError:
+                    return cls._with_new_keywords(directory, ids, texts, fp, kw.get("use_gpu")), False
         except (FileNotFoundError, OSError, ValueError, RuntimeError):
             pass
         writable = os.access(directory if directory.is_dir() else directory.parent, os.W_OK)

@@ -175,7 +175,8 @@ def _user(login: str, type_: str = "User") -> dict:
 def issue_payload(action: str = "opened", number: int = 1, *, title: str = "Model fails", body: str = "it fails",
                   login: str = "alice", user_type: str = "User", repo: str = "acme/llm", locked: bool = False,
                   pull_request: bool = False, labels: tuple[str, ...] = (), state: str = "open",
-                  installation: int | None = None) -> dict:
+                  installation: int | None = None, state_reason: str | None = None,
+                  sender: str | None = None) -> dict:
     """An ``issues`` event payload in the shape GitHub documents (the fields the bot reads, and some it does not)."""
     owner, name = repo.split("/")
     issue = {"url": f"https://api.github.com/repos/{repo}/issues/{number}",
@@ -183,14 +184,14 @@ def issue_payload(action: str = "opened", number: int = 1, *, title: str = "Mode
              "number": number, "title": title, "body": body, "user": _user(login, user_type), "state": state,
              "locked": locked, "labels": [{"id": i, "name": n, "color": "ededed"} for i, n in enumerate(labels)],
              "comments": 0, "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z",
-             "author_association": "NONE", "assignees": [], "milestone": None}
+             "author_association": "NONE", "assignees": [], "milestone": None, "state_reason": state_reason}
     if pull_request:
         issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}",
                                  "html_url": f"https://github.com/{repo}/pull/{number}"}
     payload = {"action": action, "issue": issue,
                "repository": {"id": 42, "name": name, "full_name": repo, "private": False,
                               "owner": _user(owner, "Organization"), "html_url": f"https://github.com/{repo}"},
-               "sender": _user(login, user_type)}
+               "sender": _user(sender or login, user_type)}
     if action == "edited":
         payload["changes"] = {"body": {"from": "old body"}}
     if installation is not None:

@@ -144,8 +144,9 @@ def build(dataset: Annotated[Path | None, typer.Option(
     shacl = "skipped" if report.shacl is None else ("conforms" if report.shacl.conforms else "violations")
     if report.shacl is not None and report.shacl.sample:
         shacl += f" (validated a sample: {report.shacl.sample})"
+    learned = f", {m.learned} learned past failures" if m.learned else ""
     out.print(f"built {m.records} labeled records from {len(loaded.files)} dataset files, {m.cases} curated cases and "
-              f"{m.documents} ingested threads about {m.issues} issues: {m.quads} quads, SHACL {shacl}; "
+              f"{m.documents} ingested threads{learned} about {m.issues} issues: {m.quads} quads, SHACL {shacl}; "
               f"graph home {gh.root}", highlight=False)
 
 

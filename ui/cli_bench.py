@@ -231,4 +231,25 @@ def bench_e2e_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: SeedO
               highlight=False)
 
 
+@bench_app.command("learn")
+@_errors
+def bench_learn_cmd(size: SizeOpt = 100_000, as_json: JsonOpt = False, seed: SeedOpt = 0,
+                    adds: Annotated[int, typer.Option("--adds", min=1, help="Issues learned one at a time.")] = 5,
+                    dataset: DatasetOpt = None, workdir: WorkdirOpt = None, save: SaveOpt = None):
+    """Seconds to add one labeled issue to a knowledge base of SIZE issues without a rebuild (and to open it after)."""
+    from ..bench.learn import bench_learn
+
+    rep = bench_learn(size, adds=adds, seed=seed, dataset=dataset, workdir=workdir, progress=_progress(as_json))
+    if _emitted(rep, save, as_json):
+        return
+    t = _table(f"learning without a rebuild: {rep.size:,} issues (index {rep.index})",
+               ("build s", "add one s (median)", "add one s (max)", "open s", "open with delta s",
+                "apply per issue s", "learned issue found"))
+    t.add_row(_f(rep.build_s, 1), _f(rep.add_median_s, 3), _f(rep.add_max_s, 3), _f(rep.open_base_s, 2),
+              _f(rep.open_learned_s, 2), _f(rep.apply_per_issue_s, 3), "yes" if rep.learned_found else "no")
+    out.print(t)
+    out.print(f"{rep.adds} issues learned one at a time; embeddings by a hashing stand-in (MiniLM's embedding of one "
+              f"thread comes on top); load average {rep.machine.load_average}", highlight=False)
+
+
 __all__ = ["bench_app"]

@@ -77,10 +77,19 @@ def _handle(event_path: Path, event_name: str, home: Path | None, dry_run: bool)
     if cfg.auth_mode == "none" and not cfg.dry_run:
         raise ValueError("set FAILGRAPH_GITHUB_TOKEN (in an Action: the workflow's GITHUB_TOKEN), or GitHub App "
                          "credentials, or use --dry-run")
-    bot = GitHubBot.create(cfg, gh.root / "github", diagnose_one, transport=http_transport())
+    def learn_one(item):
+        from ..kg.learn import learn
+
+        learn(gh, [item], embedder=kb[0].embedder if kb else None)
+
+    bot = GitHubBot.create(cfg, gh.root / "github", diagnose_one, transport=http_transport(), learn=learn_one)
     result = run_event(event_name, payload, bot.handler)
     if isinstance(result, Ignored):
         out.print(f"ignored: {result.reason}", highlight=False, soft_wrap=True)
+        return
+    if result.action == "learned":
+        out.print(f"learned: the thread is a past failure now{f' (label {result.label!r})' if result.label else ''}",
+                  highlight=False, soft_wrap=True)
         return
     score = f", score {result.score:.2f}" if result.score is not None else ""
     label = f", label {result.label!r}" if result.label else ""

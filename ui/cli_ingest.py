@@ -16,8 +16,8 @@ from .console import HomeOpt, err, out
 from .console import user_errors as _user_errors
 
 ingest_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                         help="Fetch issue threads (GitHub, JSONL exports) into the graph home; then run "
-                              "`failgraph build`.")
+                         help="Fetch issue threads from GitHub into the graph home (then run `failgraph "
+                              "build`), or add a JSONL export's threads to the graph at once.")
 BUILD_HINT = "run `failgraph build` to add them to the graph"
 
 
@@ -26,8 +26,9 @@ def ingest_errors() -> tuple[type[BaseException], ...]:
     from ..ingest.github import GitHubError
     from ..ingest.jsonl import JsonlError
     from ..ingest.sources import SourceError
+    from ..kg.home import HomeBusy, NoGraphError
 
-    return (GitHubError, JsonlError, SourceError, FileNotFoundError, ValueError, OSError)
+    return (GitHubError, JsonlError, SourceError, HomeBusy, NoGraphError, FileNotFoundError, ValueError, OSError)
 
 
 user_errors = _user_errors(ingest_errors, interrupted="interrupted; what was fetched is saved; run the same "
@@ -119,24 +120,35 @@ def github(repository: Annotated[str, typer.Argument(metavar="OWNER/REPO", help=
 @user_errors
 def jsonl(file: Annotated[Path, typer.Argument(help="A JSON Lines export: one issue object per line.")],
           home: HomeOpt = None,
-          skip_invalid: Annotated[bool, typer.Option(help="Store the valid lines when some are malformed.")] = False):
-    """Import issue threads from a JSONL export (GitHub issue URLs, title/body/text, comments, labels)."""
-    from ..ingest.jsonl import parse_jsonl, store_jsonl
+          skip_invalid: Annotated[bool, typer.Option(help="Learn the valid lines when some are malformed.")] = False,
+          wait: Annotated[bool, typer.Option("--wait/--no-wait", help="While a build or another ingest of the home "
+                                                                      "runs: wait for it, or fail at once.")] = True):
+    """Add issue threads from a JSONL export to the graph at once, without a rebuild: lines with url, title, body
+    (or text), comments, and optionally symptom, root_cause (taxonomy leaves) and fix become past failures."""
+    from ..ingest.jsonl import JsonlError, parse_jsonl
     from ..kg.home import GraphHome
+    from ..kg.learn import learn
 
     loaded = parse_jsonl(file)
     for p in loaded.problems[:20]:
         err.print(f"[yellow]invalid line:[/] {p}", highlight=False, soft_wrap=True)
     if len(loaded.problems) > 20:
         err.print(f"... and {len(loaded.problems) - 20} more", highlight=False)
-    res = store_jsonl(loaded, GraphHome(home).root, skip_invalid=skip_invalid)
+    if loaded.problems and not skip_invalid:
+        raise JsonlError(f"{len(loaded.problems)} malformed line(s) in {loaded.file}; fix them or pass --skip-invalid")
+    if not loaded.learned:
+        raise JsonlError(f"{loaded.file} holds no issue documents")
+    res = learn(GraphHome(home), loaded.learned, wait=wait)
+    labeled = sum(it.labeled for it in loaded.learned)
     extra = []
-    if res.problems:
-        extra.append(f"{len(res.problems)} bad line(s) skipped")
-    if res.duplicates:
-        extra.append(f"{res.duplicates} repeated URL(s) kept once")
-    out.print(f"stored {res.stored} issue(s) from {res.file} as {res.source} in {res.path}"
-              + (f" ({', '.join(extra)})" if extra else "") + f"; {BUILD_HINT}", highlight=False, soft_wrap=True)
+    if loaded.problems:
+        extra.append(f"{len(loaded.problems)} bad line(s) skipped")
+    if loaded.duplicates:
+        extra.append(f"{loaded.duplicates} repeated URL(s) kept once")
+    what = f"{res.stored} issue(s) from {loaded.file} as {loaded.source} ({labeled} labeled)"
+    said = (f"added {what} to the graph (snapshot {res.snapshot}) without a rebuild" if res.applied
+            else f"stored {what} for the next build; {BUILD_HINT}")
+    out.print(said + (f" ({', '.join(extra)})" if extra else ""), highlight=False, soft_wrap=True)
 
 
 __all__ = ["http_client", "ingest_app", "parse_numbers"]

@@ -47,7 +47,10 @@ def _github_bot(root: Path):
             make_auth(cfg, None)  # the key is readable and PyJWT is installed: fail now rather than per delivery
     except ConfigError as e:
         fail(str(e))
-    return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose)
+    from .github.learner import home_learner
+
+    # a maintainer's cause: the thread joins the graph without a rebuild
+    return lambda diagnose: GitHubBot.create(cfg, root / "github", diagnose, learn=home_learner(root))
 
 
 def _check_embedder(name: str | None) -> str | None:
@@ -108,7 +111,10 @@ def serve(host: HostOpt = "127.0.0.1",
     def knowledge() -> KnowledgeBase:
         return KnowledgeBase.from_home(gh, make_embedder(tier, root) if tier else None, snapshot=served)
 
-    app = create_app(knowledge, graph, preload=True, endpoint=endpoint,
+    from ..kg.delta import delta_generation
+
+    version = (lambda: delta_generation(gh.root / served)) if served else None  # learned by another process too
+    app = create_app(knowledge, graph, preload=True, endpoint=endpoint, knowledge_version=version,
                      limits=ApiLimits(max_body_bytes=max_body),
                      sparql=QueryLimits(timeout_s=sparql_timeout, max_rows=sparql_max_rows), github=github)
     hook = ", GitHub webhook: /github/webhook" if github is not None else ""

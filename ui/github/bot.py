@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from ...assistant.models import Diagnosis, ReportRequest
+from ...ingest.learned import LearnedFailure
 from .auth import make_auth
 from .client import GitHubApi
 from .config import BotConfig
@@ -78,11 +79,13 @@ class GitHubBot:
 
     @classmethod
     def create(cls, cfg: BotConfig, state_dir: Path, diagnose: Callable[[ReportRequest], Diagnosis], *,
-               transport: httpx.BaseTransport | None = None, **kw) -> GitHubBot:
-        """A bot with its own HTTP client (``transport``: tests pass a fake GitHub), state under ``state_dir``."""
+               transport: httpx.BaseTransport | None = None,
+               learn: Callable[[LearnedFailure], None] | None = None, **kw) -> GitHubBot:
+        """A bot with its own HTTP client (``transport``: tests pass a fake GitHub), state under ``state_dir``;
+        ``learn`` adds a thread a maintainer labeled to the knowledge base (None: the bot does not learn)."""
         http = httpx.Client(transport=transport, timeout=20.0, follow_redirects=False)
         api = None if cfg.auth_mode == "none" else GitHubApi(cfg.api_url, make_auth(cfg, http), http)
-        handler = Handler(cfg, api, StateStore(state_dir), diagnose)
+        handler = Handler(cfg, api, StateStore(state_dir), diagnose, learn)
         return cls(cfg, handler, state_dir, http=http, **kw)
 
     def __repr__(self) -> str:

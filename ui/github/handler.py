@@ -1,6 +1,7 @@
 """One job end to end: diagnose the issue, find the bot's comment (by the id it remembers, else by the hidden marker
-on a comment of its own), create it or edit it in place, add the taxonomy label; or, for ``/failgraph ignore``,
-delete the comment and remember the opt-out.
+on a comment of its own), create it or edit it in place, add the taxonomy label; for ``/failgraph ignore``, delete
+the comment and remember the opt-out; for a maintainer's cause (a closed issue's taxonomy label, ``/failgraph
+cause``), learn the thread as a labeled past failure.
 
 API errors propagate (the worker retries rate limits and outages later); the same job run twice leaves one comment.
 """
@@ -15,6 +16,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from ...assistant.models import Diagnosis, ReportRequest
+from ...ingest.files import now_iso
+from ...ingest.learned import LearnedFailure
 from .client import GitHubApi
 from .comment import MARKER, render
 from .config import BotConfig
@@ -28,7 +31,7 @@ LOCK_STRIPES = 64
 class Outcome(BaseModel):
     """What a job did."""
 
-    action: Literal["created", "updated", "unchanged", "deleted", "silent", "opted-out", "dry-run"]
+    action: Literal["created", "updated", "unchanged", "deleted", "silent", "opted-out", "dry-run", "learned"]
     comment_id: int | None = None
     label: str | None = None
     score: float | None = None
@@ -47,16 +50,21 @@ class Handler:
     """Runs jobs against GitHub (``api``; None only in dry-run) with ``diagnose`` and the per-issue ``state``."""
 
     def __init__(self, cfg: BotConfig, api: GitHubApi | None, state: StateStore,
-                 diagnose: Callable[[ReportRequest], Diagnosis]):
+                 diagnose: Callable[[ReportRequest], Diagnosis],
+                 learn: Callable[[LearnedFailure], None] | None = None):
+        """``learn``: adds a labeled thread to the knowledge base (None: the bot does not learn)."""
         if api is None and not cfg.dry_run:
             raise ValueError("the bot needs GitHub credentials unless it runs dry")
         self.cfg, self.api, self.state, self._diagnose = cfg, api, state, diagnose
+        self.learn = learn
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]  # one job per issue at a time
 
     def handle(self, job: Job) -> Outcome:
         with self._locks[hash(job.key) % LOCK_STRIPES]:
             if job.kind == "ignore":
                 return self._ignore(job)
+            if job.kind == "learn":
+                return self._learn(job)
             return self._update(job)
 
     # -- helpers ------------------------------------------------------------------------------------------------------
@@ -98,6 +106,29 @@ class Handler:
         self.state.put(job.repo, job.number, IssueState(ignored=True, ignored_by=job.requested_by))
         log.info("%s opted out (asked by %s)", job.key, job.requested_by)
         return Outcome(action="deleted" if mine else "opted-out", comment_id=mine.id if mine else None)
+
+    def learned_failure(self, job: Job, comments: list[Comment]) -> LearnedFailure:
+        """The thread as a labeled past failure: the body and the people's comments (not the bot's own, not
+        ``/failgraph`` commands), with the cause, the repository and the maintainer who gave it."""
+        st = self.state.get(job.repo, job.number)
+        said = [c.body.strip() for c in comments if c.body and c.body.strip() and not self._own(c, st.comment_id)
+                and not c.user.is_bot and not COMMAND.match(c.body)]
+        text = "\n\n".join(p for p in [job.body.strip(), *said] if p) or job.title.strip() or "(empty issue)"
+        return LearnedFailure(url=f"https://github.com/{job.repo}/issues/{job.number}", title=job.title.strip(),
+                              text=text, root_cause=job.cause, source=f"github/{job.repo}",
+                              labeler=job.requested_by, learned_at=now_iso())
+
+    def _learn(self, job: Job) -> Outcome:
+        if self.learn is None:
+            log.info("%s: %s gave the cause %r, but this bot does not learn", job.key, job.requested_by, job.cause)
+            return Outcome(action="silent")
+        item = self.learned_failure(job, self._comments(job))
+        if self.cfg.dry_run:
+            log.info("dry run: would learn %s with the cause %r (from %s)", job.key, job.cause, job.requested_by)
+            return Outcome(action="dry-run", label=job.label)
+        self.learn(item)
+        log.info("learned %s: cause %r, given by %s", job.key, job.cause, job.requested_by)
+        return Outcome(action="learned", label=job.label)
 
     def _update(self, job: Job) -> Outcome:
         st = self.state.get(job.repo, job.number)

@@ -48,7 +48,7 @@ DESCRIPTION = ("Troubleshooting open-source LLM fine-tuning and serving failures
 def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, store: GraphStore | None = None, *,
                limits: ApiLimits | None = None, sparql: QueryLimits | None = None,
                endpoint: EndpointSettings | None = None, preload: bool = False,
-               github: BotFactory | None = None) -> FastAPI:
+               github: BotFactory | None = None, knowledge_version: Callable[[], object] | None = None) -> FastAPI:
     """The failgraph HTTP API over a knowledge base (or a factory that loads one) and a graph store.
 
     ``preload`` starts loading the knowledge base (and the SPARQL workers) when the server starts instead of on the
@@ -59,11 +59,20 @@ def create_app(kb: KnowledgeBase | Callable[[], KnowledgeBase] | None = None, st
     """
     limits = limits or ApiLimits()
     endpoint = endpoint or EndpointSettings()
-    knowledge = LazyKnowledgeBase(kb, with_batching if limits.batch_inference else (lambda k: k))
+    knowledge = LazyKnowledgeBase(kb, with_batching if limits.batch_inference else (lambda k: k),
+                                  version=knowledge_version)
     service = QueryService(store, sparql, base_iri=endpoint.url) if store is not None else None
     bot = github(lambda req: diagnose(knowledge.get(), req)) if github is not None else None
     if bot is not None and not bot.cfg.webhook_enabled:
         bot = None
+    if bot is not None and bot.handler.learn is not None:  # what the bot learns is answered from at once
+        learned = bot.handler.learn
+
+        def learn_then_reload(item) -> None:
+            learned(item)
+            knowledge.refresh()
+
+        bot.handler.learn = learn_then_reload
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

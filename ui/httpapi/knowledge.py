@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ...assistant.knowledge import KnowledgeBase
@@ -31,12 +32,22 @@ def with_batching(kb: KnowledgeBase) -> KnowledgeBase:
 class LazyKnowledgeBase:
     """Loads the knowledge base once, on first use, however many threads ask at the same time."""
 
+    #: Seconds between two looks at ``version`` (one small file read).
+    VERSION_EVERY_S = 1.0
+
     def __init__(self, source: KnowledgeBase | Callable[[], KnowledgeBase] | None,
-                 wrap: Callable[[KnowledgeBase], KnowledgeBase] = lambda kb: kb):
+                 wrap: Callable[[KnowledgeBase], KnowledgeBase] = lambda kb: kb,
+                 version: Callable[[], object] | None = None):
+        """``version``: what the loaded knowledge base was loaded from (e.g. how many learned past failures its
+        snapshot's delta holds); when it changes, the knowledge base is loaded again in the background."""
         self._factory = None if isinstance(source, KnowledgeBase) or source is None else source
         self._wrap = wrap
         self._kb = wrap(source) if isinstance(source, KnowledgeBase) else None
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self._version = version
+        self._seen: object = None
+        self._looked = 0.0
         self._loading = False
         self._failed: str | None = None
 
@@ -55,6 +66,7 @@ class LazyKnowledgeBase:
         """The knowledge base, loading it first if needed; raises :class:`KnowledgeUnavailable`."""
         kb = self._kb
         if kb is not None:
+            self._look()
             return kb
         if self._factory is None:
             raise KnowledgeUnavailable("this server has no knowledge base configured")
@@ -62,6 +74,7 @@ class LazyKnowledgeBase:
             if self._kb is None:
                 self._loading = True
                 try:
+                    self._seen = self._current_version()
                     self._kb = self._wrap(self._factory())
                     self._failed = None
                 except NoGraphError as e:
@@ -81,6 +94,42 @@ class LazyKnowledgeBase:
                 finally:
                     self._loading = False
             return self._kb
+
+    def _current_version(self) -> object:
+        try:
+            return self._version() if self._version is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def _look(self) -> None:
+        """Reload in the background when the version changed (looked at once a :data:`VERSION_EVERY_S` at most)."""
+        if self._version is None or time.monotonic() - self._looked < self.VERSION_EVERY_S:
+            return
+        self._looked = time.monotonic()
+        now = self._current_version()
+        if now != self._seen:
+            self._seen = now
+            self.refresh()
+
+    def refresh(self) -> threading.Thread | None:
+        """Load the knowledge base again in the background (after the graph learned a past failure); the loaded one
+        answers until the new one is ready, and stays if loading fails. Returns the loading thread (None: nothing
+        to reload)."""
+        if self._factory is None or self._kb is None:
+            return None  # not loaded yet: the first use loads the current graph
+
+        def run() -> None:
+            with self._refreshing:
+                try:
+                    kb = self._wrap(self._factory())
+                except Exception:
+                    log.warning("reloading the knowledge base failed: the loaded one keeps answering", exc_info=True)
+                    return
+                self._kb = kb
+
+        t = threading.Thread(target=run, name="failgraph-refresh", daemon=True)
+        t.start()
+        return t
 
 
 __all__ = ["KnowledgeUnavailable", "LazyKnowledgeBase", "with_batching"]

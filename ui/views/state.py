@@ -14,6 +14,7 @@ import streamlit as st
 
 from ...assistant.knowledge import KnowledgeBase
 from ...kg.build import open_store
+from ...kg.delta import delta_generation
 from ...kg.home import HOME_ENV, GraphHome, NoGraphError
 from ...kg.sparql_service import QueryLimits, QueryService
 from ...kg.sparql_text import QueryPolicy
@@ -44,7 +45,8 @@ def _store(home: str, snapshot: str) -> GraphStore:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _knowledge(home: str, snapshot: str) -> KnowledgeBase:
+def _knowledge(home: str, snapshot: str, learned: int = 0) -> KnowledgeBase:
+    """The snapshot's knowledge base with its first ``learned`` learned failures (a new one loads it again)."""
     return KnowledgeBase.from_home(GraphHome(home), snapshot=snapshot)
 
 
@@ -74,8 +76,9 @@ def query_service(home: str) -> QueryService:
 def knowledge_base(home: str) -> KnowledgeBase:
     """The knowledge base, with a spinner while it loads (the first time it embeds the case texts)."""
     snap = require_graph(home)
+    learned = delta_generation(GraphHome(home).root / snap)  # past failures learned since: the next page load sees them
     with st.spinner(LOADING_MESSAGE, show_time=True):
-        return _knowledge(home, snap)
+        return _knowledge(home, snap, learned)
 
 
 __all__ = ["LOADING_MESSAGE", "home_from_argv", "knowledge_base", "query_service", "require_graph", "snapshot_of",
