@@ -14,6 +14,12 @@ def _group_docs(kb):
             for f in kb.corpus.failures if len(f.root_causes) == 1]
 
 
+def _logs(posterior: dict[str, float]) -> dict[str, float]:
+    """Log-probabilities: a confident posterior puts 1e-20 on most labels, which pytest.approx's absolute tolerance
+    (1e-12) would call equal whatever they are."""
+    return {k: float(np.log(max(v, 1e-300))) for k, v in posterior.items()}
+
+
 def _sklearn_posterior(kb, docs, shrinkage, query):
     X = np.array([kb.vector_of(k) for k, _ in docs], dtype=np.float64)
     y = [labs[0] for _, labs in docs]
@@ -29,13 +35,13 @@ def test_equals_scikit_learn_lda_and_leaving_out_equals_refitting(small_kb):
     assert len({labs[0] for _, labs in docs}) >= 5
     model = DiscriminantModel(docs, small_kb.vector_of, DIM)
     query = small_kb.embedder.encode(["vllm serve hangs at NCCL init with --tensor-parallel-size 2"])[0]
-    assert model.posterior(query) == pytest.approx(_sklearn_posterior(small_kb, docs, model.shrinkage, query),
-                                                   rel=1e-6)
+    assert _logs(model.posterior(query)) == pytest.approx(
+        _logs(_sklearn_posterior(small_kb, docs, model.shrinkage, query)), rel=1e-6)
     left_out = {docs[0][0], docs[7][0], docs[20][0]}
     kept = [d for d in docs if d[0] not in left_out]
     got = model.posterior(query, frozenset(left_out))
-    assert got == pytest.approx(_sklearn_posterior(small_kb, kept, model.shrinkage, query), rel=1e-6)
-    assert got != pytest.approx(model.posterior(query), rel=1e-6)  # the exclusion is not a no-op
+    assert _logs(got) == pytest.approx(_logs(_sklearn_posterior(small_kb, kept, model.shrinkage, query)), rel=1e-6)
+    assert _logs(got) != pytest.approx(_logs(model.posterior(query)), rel=1e-6)  # the exclusion is not a no-op
 
 
 @pytest.mark.slow
