@@ -94,8 +94,25 @@ def library_iri(name: str) -> URIRef:
     return FGID[f"library/{slug(name)}"]
 
 
+def version_slug(version: str) -> str:
+    """The IRI segment of a version: the version itself when it is already IRI-safe, else its slug and a short digest,
+    so that two spellings (``4.41.2`` and ``>4.41.2``, ``V0.6`` and ``v0.6``) never name one node with two revisions.
+
+    >>> version_slug("4.41.2"), version_slug(">4.41.2") != version_slug("4.41.2")
+    ('4.41.2', True)
+    """
+    plain = slug(version)
+    if plain == version:
+        return plain
+    return f"{plain}-{hashlib.sha1(version.encode('utf-8')).hexdigest()[:8]}"
+
+
+def library_version_path(name: str, version: str) -> str:
+    return f"library/{slug(name)}/{version_slug(version)}"
+
+
 def library_version_iri(name: str, version: str) -> URIRef:
-    return FGID[f"library/{slug(name)}/{slug(version)}"]
+    return FGID[library_version_path(name, version)]
 
 
 def error_signature_iri(signature_id: str) -> URIRef:
@@ -410,7 +427,7 @@ def record_quads(records: Iterable[FailureRecord], terms: Terms = RDFLIB) -> Ite
 
 
 def library_quads(issue, name: str, version: str, g, terms: Terms = RDFLIB) -> Iterator[Quad]:
-    lv = terms.fgid(f"library/{slug(name)}/{slug(version)}")
+    lv = terms.fgid(library_version_path(name, version))
     yield from _library_version(lv, name, version, g, terms)
     yield issue, terms.c.involvesLibraryVersion, lv, g
 
@@ -461,7 +478,7 @@ def fix_quads(fx, text: str, spec: FixSpec | None, g, t: Terms, lk: _Lookups, *,
         yield fx, c.appliesToHardware, t.lit(where.hardware), g
     version = spec.fixed_in() if spec.target_kind == "library" else None
     if version:
-        lv = t.fgid(f"library/{slug(spec.target)}/{slug(version)}")
+        lv = t.fgid(library_version_path(spec.target, version))
         yield from _library_version(lv, spec.target, version, g, t)
         yield fx, c.fixedIn, lv, g
 
@@ -595,9 +612,31 @@ def document_quads(docs: Iterable[IssueDocument], terms: Terms = RDFLIB) -> Iter
         yield i, c.derived, g, g
 
 
-__all__ = ["NTRIPLES", "PROFILE_GRAPH", "RDFLIB", "NTriplesTerms", "RdflibTerms", "Terms", "case_quads",
-           "document_quads",
-           "error_quads", "error_signature_iri", "issue_iri", "issue_path", "issue_quads", "library_iri",
-           "library_quads",
-           "library_version_iri", "model_iri", "nquad_lines", "ontology_quads", "profile_iri", "record_quads", "slug",
-           "source_iri", "source_quads"]
+__all__ = [
+    "NTRIPLES",
+    "PROFILE_GRAPH",
+    "RDFLIB",
+    "NTriplesTerms",
+    "RdflibTerms",
+    "Terms",
+    "case_quads",
+    "document_quads",
+    "error_quads",
+    "error_signature_iri",
+    "issue_iri",
+    "issue_path",
+    "issue_quads",
+    "library_iri",
+    "library_quads",
+    "library_version_iri",
+    "library_version_path",
+    "model_iri",
+    "nquad_lines",
+    "ontology_quads",
+    "profile_iri",
+    "record_quads",
+    "slug",
+    "source_iri",
+    "source_quads",
+    "version_slug",
+]

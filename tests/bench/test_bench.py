@@ -55,8 +55,11 @@ def test_vectors_bench_refuses_a_gpu_it_does_not_have(monkeypatch):
 
 def test_embed_bench_measures_the_real_model_on_the_cpu():
     rep = bench_embed(24, devices=[("cpu", False)], batch_size=8, single=3)
-    (row,) = rep.rows
+    row, onnx, int8 = rep.rows  # torch, then ONNX Runtime in fp32 and int8
     assert (row.device, row.precision, row.texts, row.batch_size) == ("cpu", "fp32", 24, 8)
+    assert (onnx.tier, onnx.precision, int8.tier, int8.precision) == ("minilm", "fp32 onnxruntime", "minilm-int8",
+                                                                      "int8 onnxruntime")
+    assert onnx.texts == int8.texts == 24 and onnx.single_p50_ms > 0 and int8.single_p50_ms > 0
     assert row.texts_per_s == pytest.approx(24 / row.seconds, rel=0.01)
     assert row.single_p99_ms >= row.single_p50_ms > 0 and rep.mean_chars > 100
     assert rep.speedup_gpu_vs_cpu is None and rep.gpu_name is None
