@@ -225,3 +225,40 @@ def test_fp8_on_turing_is_accepted_by_vllm_0_14_and_later():
     assert new_rule.evaluate(CompatEnvironment.from_spec(v100)) is not None
     unknown = old_rule.evaluate(CompatEnvironment.from_spec(t4))
     assert unknown is not None and unknown.severity == "warning"
+
+
+# Stacks as their releases pin them on PyPI (Requires-Dist / Requires-Python read from the packages' metadata):
+# no rule may call a consistent, current environment broken.
+HEALTHY_STACKS = {
+    "vllm-0.34": {"python": "3.12", "gpu": "NVIDIA H100", "cuda": "13.0", "driver": "580.65.06",
+                  "frameworks": ["vllm"], "model": "Qwen/Qwen3.5-35B-A3B-Instruct",
+                  "libraries": {"vllm": "0.34.0", "torch": "2.14.0", "torchvision": "0.29.0", "torchaudio": "2.11.0",
+                                "transformers": "5.22.2", "tokenizers": "0.23.1", "huggingface-hub": "2.4.0",
+                                "flashinfer-python": "0.7.3", "numpy": "2.2.6"}},
+    "vllm-0.20": {"python": "3.12", "gpu": "NVIDIA L40S", "cuda": "12.8", "driver": "570.124.06",
+                  "frameworks": ["vllm"], "model": "google/gemma-3-27b-it",
+                  "libraries": {"vllm": "0.20.2", "torch": "2.11.0", "torchvision": "0.26.0",
+                                "transformers": "4.57.6", "tokenizers": "0.22.1", "huggingface-hub": "0.36.0",
+                                "flashinfer-python": "0.6.8.post1"}},
+    "sglang-0.5.23": {"python": "3.12", "gpu": "NVIDIA H200", "cuda": "12.9", "frameworks": ["sglang"],
+                      "model": "zai-org/GLM-4.5-Air",
+                      "libraries": {"sglang": "0.5.23", "torch": "2.14.1", "transformers": "5.19.0",
+                                    "tokenizers": "0.23.1", "huggingface-hub": "1.31.0", "flashinfer-python": "0.7.2"}},
+    "qlora-2026": {"python": "3.11", "gpu": "NVIDIA RTX 4090", "cuda": "12.8", "stage": "fine-tuning",
+                   "dtype": "bfloat16", "model": "Qwen/Qwen3-VL-8B-Instruct",
+                   "libraries": {"transformers": "5.25.0", "tokenizers": "0.23.1", "huggingface-hub": "2.4.0",
+                                 "torch": "2.14.0", "trl": "1.16.0", "accelerate": "1.16.0", "peft": "0.22.0",
+                                 "bitsandbytes": "0.50.2", "xformers": "0.0.35"}},
+    "flash-attn-2.8": {"python": "3.12", "gpu": "NVIDIA A100", "cuda": "12.8", "model": "openai/gpt-oss-20b",
+                       "libraries": {"transformers": "4.57.6", "tokenizers": "0.22.1", "huggingface-hub": "0.36.0",
+                                     "torch": "2.8.0", "torchvision": "0.23.0", "flash-attn": "2.8.3",
+                                     "bitsandbytes": "0.48.2", "xformers": "0.0.32.post2", "trl": "0.25.1",
+                                     "accelerate": "1.10.0"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEALTHY_STACKS))
+def test_a_consistent_current_stack_raises_no_alarm(name):
+    env = CompatEnvironment.from_spec(HEALTHY_STACKS[name], KB)
+    alarms = [(h.rule.id, h.facts) for h in KB.evaluate(env) if h.severity in ("error", "warning")]
+    assert alarms == []
