@@ -262,3 +262,23 @@ def test_a_consistent_current_stack_raises_no_alarm(name):
     env = CompatEnvironment.from_spec(HEALTHY_STACKS[name], KB)
     alarms = [(h.rule.id, h.facts) for h in KB.evaluate(env) if h.severity in ("error", "warning")]
     assert alarms == []
+
+
+def test_torchvision_pins_accept_a_prerelease_torch_of_the_same_minor_and_reject_the_next_minor():
+    rule = KB.rule("torchvision-0.22-torch-pin")
+    ngc = CompatEnvironment.from_spec({"libraries": {"torchvision": "0.22.0", "torch": "2.7.0a0+79aa17489c.nv25.04"}})
+    nightly = CompatEnvironment.from_spec({"libraries": {"torchvision": "0.22.1", "torch": "2.8.0.dev20250610+cu128"}})
+    assert rule.evaluate(ngc) is None
+    assert rule.evaluate(nightly) is not None
+
+
+@pytest.mark.parametrize("model, rule_id", [
+    ("google/medgemma-4b-it", "transformers-gemma4-min"), ("google/gemma-3n-E4B-it", "transformers-gemma3-min"),
+    ("Qwen/Qwen3.5-35B-A3B-Instruct", "transformers-qwen3-min"), ("zai-org/GLM-4.5V", "transformers-glm4.5-moe-min"),
+    ("LiquidAI/LFM2-VL-1.6B", "transformers-lfm2-min"), ("microsoft/Phi-4-multimodal-instruct", "transformers-phi4-min"),
+    ("google/medgemma-4b-it", "vllm-gemma4-min"), ("deepseek-ai/DeepSeek-V4.1", "vllm-deepseek-v4-min"),
+    ("Qwen/Qwen3-VL-8B-Instruct", "vllm-qwen3-next-min"), ("unsloth/gpt-oss-20b-GGUF", "transformers-gpt-oss-min"),
+])
+def test_architecture_rules_leave_look_alike_model_names_alone(model, rule_id):
+    env = CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": "4.30.0", "vllm": "0.5.0"}})
+    assert KB.rule(rule_id).evaluate(env) is None
