@@ -242,8 +242,9 @@ HEALTHY_STACKS = {
                                 "flashinfer-python": "0.6.8.post1"}},
     "sglang-0.5.23": {"python": "3.12", "gpu": "NVIDIA H200", "cuda": "12.9", "frameworks": ["sglang"],
                       "model": "zai-org/GLM-4.5-Air",
-                      "libraries": {"sglang": "0.5.23", "torch": "2.14.1", "transformers": "5.19.0",
-                                    "tokenizers": "0.23.1", "huggingface-hub": "1.31.0", "flashinfer-python": "0.7.2"}},
+                      "libraries": {"sglang": "0.5.23", "sglang-kernel": "0.4.9", "torch": "2.14.1",
+                                    "transformers": "5.19.0", "tokenizers": "0.23.1", "huggingface-hub": "1.31.0",
+                                    "flashinfer-python": "0.7.2"}},
     "qlora-2026": {"python": "3.11", "gpu": "NVIDIA RTX 4090", "cuda": "12.8", "stage": "fine-tuning",
                    "dtype": "bfloat16", "model": "Qwen/Qwen3-VL-8B-Instruct",
                    "libraries": {"transformers": "5.25.0", "tokenizers": "0.23.1", "huggingface-hub": "2.4.0",
@@ -275,7 +276,8 @@ def test_torchvision_pins_accept_a_prerelease_torch_of_the_same_minor_and_reject
 @pytest.mark.parametrize("model, rule_id", [
     ("google/medgemma-4b-it", "transformers-gemma4-min"), ("google/gemma-3n-E4B-it", "transformers-gemma3-min"),
     ("Qwen/Qwen3.5-35B-A3B-Instruct", "transformers-qwen3-min"), ("zai-org/GLM-4.5V", "transformers-glm4.5-moe-min"),
-    ("LiquidAI/LFM2-VL-1.6B", "transformers-lfm2-min"), ("microsoft/Phi-4-multimodal-instruct", "transformers-phi4-min"),
+    ("LiquidAI/LFM2-VL-1.6B", "transformers-lfm2-min"),
+    ("microsoft/Phi-4-multimodal-instruct", "transformers-phi4-min"),
     ("google/medgemma-4b-it", "vllm-gemma4-min"), ("deepseek-ai/DeepSeek-V4.1", "vllm-deepseek-v4-min"),
     ("Qwen/Qwen3-VL-8B-Instruct", "vllm-qwen3-next-min"), ("unsloth/gpt-oss-20b-GGUF", "transformers-gpt-oss-min"),
 ])
