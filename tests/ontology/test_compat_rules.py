@@ -284,3 +284,14 @@ def test_torchvision_pins_accept_a_prerelease_torch_of_the_same_minor_and_reject
 def test_architecture_rules_leave_look_alike_model_names_alone(model, rule_id):
     env = CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": "4.30.0", "vllm": "0.5.0"}})
     assert KB.rule(rule_id).evaluate(env) is None
+
+
+def test_sglang_torch_pins_respect_the_extras_that_allow_another_torch():
+    """sglang[blackwell] 0.4.5.post1-0.4.6.post5 leaves torch unpinned; sglang[cu130] 0.5.3.post2-0.5.4.post1 pins 2.9.0."""
+    blackwell = CompatEnvironment.from_spec({"gpu": "NVIDIA RTX 5090", "libraries": {"sglang": "0.4.6.post5",
+                                                                                     "torch": "2.7.0+cu128"}})
+    assert KB.rule("sglang-torch-pin-2.6.0").evaluate(blackwell) is None
+    cu130 = CompatEnvironment.from_spec({"libraries": {"sglang": "0.5.4", "torch": "2.9.0"}})
+    assert KB.rule("sglang-torch-pin-2.8.0").evaluate(cu130) is None
+    stale = CompatEnvironment.from_spec({"libraries": {"sglang": "0.5.5", "torch": "2.9.0"}})
+    assert KB.rule("sglang-torch-pin-2.8.0").evaluate(stale) is not None
