@@ -295,3 +295,17 @@ def test_sglang_torch_pins_respect_the_extras_that_allow_another_torch():
     assert KB.rule("sglang-torch-pin-2.8.0").evaluate(cu130) is None
     stale = CompatEnvironment.from_spec({"libraries": {"sglang": "0.5.5", "torch": "2.9.0"}})
     assert KB.rule("sglang-torch-pin-2.8.0").evaluate(stale) is not None
+
+
+@pytest.mark.parametrize("model, dev, rule_id", [
+    ("Qwen/Qwen2.5-VL-7B-Instruct", "4.49.0.dev0", "transformers-qwen2.5-vl-min"),
+    ("Qwen/Qwen3-8B", "4.51.0.dev0", "transformers-qwen3-min"),
+    ("Qwen/Qwen3-Next-80B-A3B-Instruct", "4.57.0.dev0", "transformers-qwen3-next-min"),
+])
+def test_a_transformers_source_build_of_the_first_release_is_not_called_too_old(model, dev, rule_id):
+    """Model cards ask for `pip install git+https://github.com/huggingface/transformers` before a release ships;
+    that build reports the coming version as .dev0 and already has the architecture."""
+    rule = KB.rule(rule_id)
+    assert rule.evaluate(CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": dev}})) is None
+    older = {"model": model, "libraries": {"transformers": rule.example_bad["libraries"]["transformers"]}}
+    assert rule.evaluate(CompatEnvironment.from_spec(older)) is not None
