@@ -309,3 +309,15 @@ def test_a_transformers_source_build_of_the_first_release_is_not_called_too_old(
     assert rule.evaluate(CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": dev}})) is None
     older = {"model": model, "libraries": {"transformers": rule.example_bad["libraries"]["transformers"]}}
     assert rule.evaluate(CompatEnvironment.from_spec(older)) is not None
+
+
+def test_a_version_mismatch_condition_compares_two_stated_releases():
+    cond = Condition.model_validate({"version_mismatch": ["flashinfer-python", "flashinfer-jit-cache"]})
+    env = lambda libs: CompatEnvironment.from_spec({"libraries": libs})  # noqa: E731
+    assert cond.evaluate(env({"flashinfer-python": "0.6.6"})) is None
+    assert cond.evaluate(env({"flashinfer-python": "0.6.6", "flashinfer-jit-cache": "0.6.6+cu129"})) is None
+    hit = cond.evaluate(env({"flashinfer-python": "0.6.6", "flashinfer-jit-cache": "0.6.4+cu129"}))
+    assert hit is not None and hit.facts == ["flashinfer-python 0.6.6 vs flashinfer-jit-cache 0.6.4+cu129"]
+    assert {"library:flashinfer-python", "library:flashinfer-jit-cache"} <= cond.subjects()
+    with pytest.raises(ValueError):
+        Condition.model_validate({"version_mismatch": ["flashinfer-python"]})
