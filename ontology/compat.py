@@ -274,6 +274,9 @@ class Condition(BaseModel):
     stage: Stage | None = None
     dtype: list[str] = Field(default_factory=list, description="'auto' also matches an unstated dtype")
     features: list[str] = Field(default_factory=list, description="Any of these usage facts")
+    version_mismatch: list[str] = Field(default_factory=list, description="Two libraries that must be installed at "
+                                        "the same release: holds when both versions are stated and differ (local "
+                                        "labels such as +cu129 ignored)")
     any_of: list[Condition] = Field(default_factory=list)
     unless: list[Condition] = Field(default_factory=list)
 
@@ -283,6 +286,13 @@ class Condition(BaseModel):
         if isinstance(v, dict):
             return {str(k).lower(): ({"version": c} if isinstance(c, str) else c) for k, c in v.items()}
         return v
+
+    @field_validator("version_mismatch")
+    @classmethod
+    def _pair(cls, v: list[str]) -> list[str]:
+        if v and len(v) != 2:
+            raise ValueError("version_mismatch names exactly two libraries")
+        return [n.lower() for n in v]
 
     @field_validator("model", "model_not", "gpu_name")
     @classmethod
@@ -325,6 +335,11 @@ class Condition(BaseModel):
             if not cond.check(v):
                 return None
             out.facts.append(f"{name} {written}")
+        if self.version_mismatch:
+            pair = [(n, env.version_of(n), _parse_installed(env.version_of(n))) for n in self.version_mismatch]
+            if any(v is None for _, _, v in pair) or Version(pair[0][2].public) == Version(pair[1][2].public):
+                return None
+            out.facts.append(" vs ".join(f"{n} {w}" for n, w, _ in pair))
         for name in self.installed:
             if not (env.mentions(name) or name in env.features):
                 return None
@@ -415,6 +430,7 @@ class Condition(BaseModel):
         """What the condition is about: ``library:<name>``, ``gpu``, ``os``, ``cuda``, ``model``, ``framework``..."""
         out: set[str] = {f"library:{n}" for n in self.libraries}
         out |= {f"library:{n}" for n in self.installed} | {f"library:{n}" for n in self.absent}
+        out |= {f"library:{n}" for n in self.version_mismatch}
         if self.frameworks:
             out.add("framework")
         if self.gpu_cc or self.gpu_name or self.gpu_vendor:

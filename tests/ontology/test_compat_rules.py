@@ -225,3 +225,99 @@ def test_fp8_on_turing_is_accepted_by_vllm_0_14_and_later():
     assert new_rule.evaluate(CompatEnvironment.from_spec(v100)) is not None
     unknown = old_rule.evaluate(CompatEnvironment.from_spec(t4))
     assert unknown is not None and unknown.severity == "warning"
+
+
+# Stacks as their releases pin them on PyPI (Requires-Dist / Requires-Python read from the packages' metadata):
+# no rule may call a consistent, current environment broken.
+HEALTHY_STACKS = {
+    "vllm-0.34": {"python": "3.12", "gpu": "NVIDIA H100", "cuda": "13.0", "driver": "580.65.06",
+                  "frameworks": ["vllm"], "model": "Qwen/Qwen3.5-35B-A3B-Instruct",
+                  "libraries": {"vllm": "0.34.0", "torch": "2.14.0", "torchvision": "0.29.0", "torchaudio": "2.11.0",
+                                "transformers": "5.22.2", "tokenizers": "0.23.1", "huggingface-hub": "2.4.0",
+                                "flashinfer-python": "0.7.3", "numpy": "2.2.6"}},
+    "vllm-0.20": {"python": "3.12", "gpu": "NVIDIA L40S", "cuda": "12.8", "driver": "570.124.06",
+                  "frameworks": ["vllm"], "model": "google/gemma-3-27b-it",
+                  "libraries": {"vllm": "0.20.2", "torch": "2.11.0", "torchvision": "0.26.0",
+                                "transformers": "4.57.6", "tokenizers": "0.22.1", "huggingface-hub": "0.36.0",
+                                "flashinfer-python": "0.6.8.post1"}},
+    "sglang-0.5.23": {"python": "3.12", "gpu": "NVIDIA H200", "cuda": "12.9", "frameworks": ["sglang"],
+                      "model": "zai-org/GLM-4.5-Air",
+                      "libraries": {"sglang": "0.5.23", "sglang-kernel": "0.4.9", "torch": "2.14.1",
+                                    "transformers": "5.19.0", "tokenizers": "0.23.1", "huggingface-hub": "1.31.0",
+                                    "flashinfer-python": "0.7.2"}},
+    "qlora-2026": {"python": "3.11", "gpu": "NVIDIA RTX 4090", "cuda": "12.8", "stage": "fine-tuning",
+                   "dtype": "bfloat16", "model": "Qwen/Qwen3-VL-8B-Instruct",
+                   "libraries": {"transformers": "5.25.0", "tokenizers": "0.23.1", "huggingface-hub": "2.4.0",
+                                 "torch": "2.14.0", "trl": "1.16.0", "accelerate": "1.16.0", "peft": "0.22.0",
+                                 "bitsandbytes": "0.50.2", "xformers": "0.0.35"}},
+    "flash-attn-2.8": {"python": "3.12", "gpu": "NVIDIA A100", "cuda": "12.8", "model": "openai/gpt-oss-20b",
+                       "libraries": {"transformers": "4.57.6", "tokenizers": "0.22.1", "huggingface-hub": "0.36.0",
+                                     "torch": "2.8.0", "torchvision": "0.23.0", "flash-attn": "2.8.3",
+                                     "bitsandbytes": "0.48.2", "xformers": "0.0.32.post2", "trl": "0.25.1",
+                                     "accelerate": "1.10.0"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEALTHY_STACKS))
+def test_a_consistent_current_stack_raises_no_alarm(name):
+    env = CompatEnvironment.from_spec(HEALTHY_STACKS[name], KB)
+    alarms = [(h.rule.id, h.facts) for h in KB.evaluate(env) if h.severity in ("error", "warning")]
+    assert alarms == []
+
+
+def test_torchvision_pins_accept_a_prerelease_torch_of_the_same_minor_and_reject_the_next_minor():
+    rule = KB.rule("torchvision-0.22-torch-pin")
+    ngc = CompatEnvironment.from_spec({"libraries": {"torchvision": "0.22.0", "torch": "2.7.0a0+79aa17489c.nv25.04"}})
+    nightly = CompatEnvironment.from_spec({"libraries": {"torchvision": "0.22.1", "torch": "2.8.0.dev20250610+cu128"}})
+    assert rule.evaluate(ngc) is None
+    assert rule.evaluate(nightly) is not None
+
+
+@pytest.mark.parametrize("model, rule_id", [
+    ("google/medgemma-4b-it", "transformers-gemma4-min"), ("google/gemma-3n-E4B-it", "transformers-gemma3-min"),
+    ("Qwen/Qwen3.5-35B-A3B-Instruct", "transformers-qwen3-min"), ("zai-org/GLM-4.5V", "transformers-glm4.5-moe-min"),
+    ("LiquidAI/LFM2-VL-1.6B", "transformers-lfm2-min"),
+    ("microsoft/Phi-4-multimodal-instruct", "transformers-phi4-min"),
+    ("google/medgemma-4b-it", "vllm-gemma4-min"), ("deepseek-ai/DeepSeek-V4.1", "vllm-deepseek-v4-min"),
+    ("Qwen/Qwen3-VL-8B-Instruct", "vllm-qwen3-next-min"), ("unsloth/gpt-oss-20b-GGUF", "transformers-gpt-oss-min"),
+])
+def test_architecture_rules_leave_look_alike_model_names_alone(model, rule_id):
+    env = CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": "4.30.0", "vllm": "0.5.0"}})
+    assert KB.rule(rule_id).evaluate(env) is None
+
+
+def test_sglang_torch_pins_respect_the_extras_that_allow_another_torch():
+    """sglang[blackwell] 0.4.5.post1-0.4.6.post5 leaves torch unpinned; sglang[cu130] 0.5.3.post2-0.5.4.post1 pins 2.9.0."""
+    blackwell = CompatEnvironment.from_spec({"gpu": "NVIDIA RTX 5090", "libraries": {"sglang": "0.4.6.post5",
+                                                                                     "torch": "2.7.0+cu128"}})
+    assert KB.rule("sglang-torch-pin-2.6.0").evaluate(blackwell) is None
+    cu130 = CompatEnvironment.from_spec({"libraries": {"sglang": "0.5.4", "torch": "2.9.0"}})
+    assert KB.rule("sglang-torch-pin-2.8.0").evaluate(cu130) is None
+    stale = CompatEnvironment.from_spec({"libraries": {"sglang": "0.5.5", "torch": "2.9.0"}})
+    assert KB.rule("sglang-torch-pin-2.8.0").evaluate(stale) is not None
+
+
+@pytest.mark.parametrize("model, dev, rule_id", [
+    ("Qwen/Qwen2.5-VL-7B-Instruct", "4.49.0.dev0", "transformers-qwen2.5-vl-min"),
+    ("Qwen/Qwen3-8B", "4.51.0.dev0", "transformers-qwen3-min"),
+    ("Qwen/Qwen3-Next-80B-A3B-Instruct", "4.57.0.dev0", "transformers-qwen3-next-min"),
+])
+def test_a_transformers_source_build_of_the_first_release_is_not_called_too_old(model, dev, rule_id):
+    """Model cards ask for `pip install git+https://github.com/huggingface/transformers` before a release ships;
+    that build reports the coming version as .dev0 and already has the architecture."""
+    rule = KB.rule(rule_id)
+    assert rule.evaluate(CompatEnvironment.from_spec({"model": model, "libraries": {"transformers": dev}})) is None
+    older = {"model": model, "libraries": {"transformers": rule.example_bad["libraries"]["transformers"]}}
+    assert rule.evaluate(CompatEnvironment.from_spec(older)) is not None
+
+
+def test_a_version_mismatch_condition_compares_two_stated_releases():
+    cond = Condition.model_validate({"version_mismatch": ["flashinfer-python", "flashinfer-jit-cache"]})
+    env = lambda libs: CompatEnvironment.from_spec({"libraries": libs})  # noqa: E731
+    assert cond.evaluate(env({"flashinfer-python": "0.6.6"})) is None
+    assert cond.evaluate(env({"flashinfer-python": "0.6.6", "flashinfer-jit-cache": "0.6.6+cu129"})) is None
+    hit = cond.evaluate(env({"flashinfer-python": "0.6.6", "flashinfer-jit-cache": "0.6.4+cu129"}))
+    assert hit is not None and hit.facts == ["flashinfer-python 0.6.6 vs flashinfer-jit-cache 0.6.4+cu129"]
+    assert {"library:flashinfer-python", "library:flashinfer-jit-cache"} <= cond.subjects()
+    with pytest.raises(ValueError):
+        Condition.model_validate({"version_mismatch": ["flashinfer-python"]})
