@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from .chargrams import CharTfidf
+from .label_rows import register_labels
 from .statistics import label_shares
 
 #: Smoothing of the complement counts (chosen on a 20-fold split of the case base: 0.1–0.3 alike, 1.0 much worse).
@@ -118,14 +119,11 @@ class CharNGramModel:
     def add(self, key: str, text: str, labels: list[str]) -> None:
         """Count one more document (its TF-IDF vector under the fitted vocabulary and IDF)."""
         self._writable()
-        for lab in labels:
-            if lab not in self._li:
-                self._li[lab] = len(self.labels)
-                self.labels.append(lab)
-                self.counts = np.vstack([self.counts, np.zeros((1, self.counts.shape[1]))])
-                self.class_totals = np.append(self.class_totals, 0.0)
-                self._label_weight = np.append(self._label_weight, 0.0)
-                self.entry_weights = np.hstack([self.entry_weights, np.zeros((len(self.entry_weights), 1))])
+        new = len(set(labels) - self._li.keys())
+        self.counts, (self.class_totals, self._label_weight) = register_labels(
+            labels, self._li, self.labels, self.counts, [self.class_totals, self._label_weight])
+        if new:
+            self.entry_weights = np.hstack([self.entry_weights, np.zeros((len(self.entry_weights), new))])
         w = label_shares(labels, self._li)
         if self.features:
             idx, val = self.vectorizer.row(text)

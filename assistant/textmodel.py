@@ -15,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .label_rows import register_labels
+
 _TOKEN = re.compile(r"[a-z][a-z0-9_]+(?:\.[a-z0-9_]+)*|\d+(?:\.\d+)+")
 STOP = frozenset(["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "was", "were",
                   "be", "been", "it", "this", "that", "i", "my", "we", "our", "you", "your", "have", "has", "had",
@@ -109,12 +111,8 @@ class TextModel:
         """Count one more document with the vocabulary as it is (its words outside it are not counted, as for any
         document that did not choose the vocabulary)."""
         self._writable()
-        for lab in labels:
-            if lab not in self._li:
-                self._li[lab] = len(self.labels)
-                self.labels.append(lab)
-                self.counts = np.vstack([self.counts, np.zeros((1, self.counts.shape[1]))])
-                self.docs_per_label = np.append(self.docs_per_label, 0.0)
+        self.counts, (self.docs_per_label,) = register_labels(labels, self._li, self.labels, self.counts,
+                                                             [self.docs_per_label])
         vec = self._vector(Counter(tokens(text)))
         li = [self._li[lab] for lab in labels]
         for i in li:

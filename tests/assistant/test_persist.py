@@ -1,7 +1,6 @@
 """The corpus and the trained models are kept in the snapshot: a start reads them instead of reading the graph back and
 training, answers exactly as before, and never trusts a stale or damaged file."""
 
-import hashlib
 import json
 import logging
 import subprocess
@@ -9,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from stand_in_embedders import HashEmbedder
 
 from failgraph.assistant import persist
 from failgraph.assistant.diagnose import diagnose
@@ -19,19 +19,8 @@ from failgraph.ingest.dataset import load_dataset
 from failgraph.kg import snapshot_files
 from failgraph.kg.build import GraphInputs, build_graph, open_store
 from failgraph.kg.corpus import CORPUS_FILE
-from failgraph.kg.embed import DIM
 from failgraph.kg.home import GraphHome
 from failgraph.kg.snapshot_index import INDEX_DIR
-
-
-class HashEmbedder:
-    """Deterministic unit vectors from the texts' hashes (no model)."""
-
-    def encode(self, texts, *, show_progress=False):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).standard_normal(DIM)
-                for t in texts]
-        v = np.asarray(rows, dtype=np.float32).reshape(len(texts), DIM)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 CASES = load_cases().cases[::12]
 

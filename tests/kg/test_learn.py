@@ -1,10 +1,9 @@
 """Learning into a published graph: atomic publication of the delta, failures and concurrency leave a usable graph,
 and issue text reaches the store only as literal terms."""
 
-import hashlib
 
-import numpy as np
 import pytest
+from stand_in_embedders import HashEmbedder
 
 from failgraph.assistant.knowledge import KnowledgeBase
 from failgraph.ingest.dataset import load_dataset
@@ -13,7 +12,6 @@ from failgraph.kg import learn as learn_module
 from failgraph.kg.build import build_graph, open_store
 from failgraph.kg.corpus import read_learned
 from failgraph.kg.delta import DELTA_DIR, ENTRIES, DeltaEntry, append_delta, read_delta
-from failgraph.kg.embed import DIM
 from failgraph.kg.home import GraphHome, HomeBusy
 from failgraph.kg.learn import learn
 from failgraph.ontology import load_taxonomy
@@ -21,12 +19,6 @@ from failgraph.ontology import load_taxonomy
 CAUSE = load_taxonomy().leaves("root_cause")[0].label
 
 
-class HashEmbedder:
-    def encode(self, texts, *, show_progress=False):
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).standard_normal(DIM)
-                for t in texts]
-        v = np.asarray(rows, dtype=np.float32).reshape(len(texts), DIM)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def item(n: int, text: str = "vLLM fails to load the model with a CUDA error", **kw) -> LearnedFailure:

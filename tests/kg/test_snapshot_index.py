@@ -1,33 +1,17 @@
 """The text index is built into the snapshot at build time, so the first diagnosis after a build does not embed."""
 
-import hashlib
 import logging
 
-import numpy as np
 import pytest
+from stand_in_embedders import HashEmbedder
 
 from failgraph.assistant.knowledge import KnowledgeBase
 from failgraph.ingest.cases import load_cases
 from failgraph.ingest.dataset import load_dataset
 from failgraph.kg import vectors as vectors_mod
 from failgraph.kg.build import GraphInputs, Phase, build_graph
-from failgraph.kg.embed import DIM
 from failgraph.kg.home import GraphHome
 from failgraph.kg.snapshot_index import INDEX_DIR
-
-
-class HashEmbedder:
-    """Deterministic unit vectors from the texts' hashes (no model), counting the texts it encodes."""
-
-    def __init__(self):
-        self.encoded = 0
-
-    def encode(self, texts, *, show_progress=False):
-        self.encoded += len(texts)
-        rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).standard_normal(DIM)
-                for t in texts]
-        v = np.asarray(rows, dtype=np.float32).reshape(len(texts), DIM)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 class NoEmbedding(HashEmbedder):

@@ -16,6 +16,7 @@ from github_fake import (
     make_cfg,
     wait_until,
 )
+from stand_in_embedders import BowEmbedder
 
 from failgraph.ontology import load_taxonomy
 from failgraph.ui.github.bot import GitHubBot
@@ -89,22 +90,6 @@ def test_a_dry_run_learns_nothing(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- end to end
-class Bow:
-    """Bag-of-words vectors (no model)."""
-
-    def encode(self, texts, **kw):
-        import hashlib
-        import re
-
-        import numpy as np
-
-        from failgraph.kg.embed import DIM
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for r, t in enumerate(texts):
-            for w in re.findall(r"[a-z0-9_]{3,}", t.lower()):
-                out[r, int(hashlib.sha1(w.encode()).hexdigest()[:6], 16) % DIM] += 1.0
-            out[r, 0] += 1e-3
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path, dataset_slice):
@@ -118,7 +103,7 @@ def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path,
     from failgraph.kg.learn import learn
     from failgraph.ui.httpapi import create_app
 
-    emb = Bow()
+    emb = BowEmbedder()
     home = GraphHome(tmp_path / "home")
     build_graph(home, load_dataset(dataset_slice).records, embedder=emb, validate=False)
     fake = FakeGitHub()
