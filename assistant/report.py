@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..ingest.decode import UndecodableInput, check_unicode
 from ..ingest.extract.narrative import MatchingText, matching_text
+from ..ontology.glossary import english_glosses
 
 MAX_CHARS = 20_000
 
@@ -55,6 +56,10 @@ def prepare_report(text: str, max_chars: int = MAX_CHARS) -> PreparedReport:
     ascii_letters = sum(ch.isascii() and ch.isalpha() for ch in said)
     if letters and ascii_letters / letters < 0.5:
         notes.append("most of the report is not in English; matching relies on error lines, versions and names")
+    if glosses := english_glosses(matched.text):
+        # the knowledge base is mostly English: say in English what the Chinese prose means, for every matcher
+        matched = matched.model_copy(update={"text": matched.text + "\n" + "; ".join(glosses)})
+        notes.append(f"{len(glosses)} Chinese terms were also matched by their English meaning: {'; '.join(glosses)}")
     for part, what, read_for, kept in _SET_ASIDE:
         if aside := getattr(matched, part):
             notes.append(f"{len(aside.splitlines())} lines of {what} were read {read_for} but not used to match past "
