@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from ..kg.corpus import RemedyExamples
 from ..kg.project import remedies_of
@@ -43,12 +44,18 @@ SOURCE_ORDER = ("error", "environment", "similar", "cause", "playbook")
 """When two sources propose one remedy, its text and provenance come from the first in this order."""
 
 
+def _fix_spec(value: object) -> FixSpec:
+    """A FixSpec passes as it is (it was validated when it was made: a diagnosis proposes about 200 candidates, and
+    validating each one's spec again was a tenth of a warm diagnosis); anything else is validated."""
+    return value if isinstance(value, FixSpec) else FixSpec.model_validate(value)
+
+
 class FixCandidate(BaseModel):
     """One proposal of a remedy by one source (before remedies are merged)."""
 
     model_config = ConfigDict(frozen=True)
 
-    spec: FixSpec
+    spec: Annotated[FixSpec, PlainValidator(_fix_spec)]
     text: str
     cause: str | None
     source: str
