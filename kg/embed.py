@@ -27,7 +27,7 @@ DIM = 384
 EMBEDDERS = ("minilm", "minilm-int8", "static")
 #: The tier used when neither ``--embedder``, ``$FAILGRAPH_EMBEDDER`` nor the snapshot's index says one (chosen by
 #: measurement: docs/performance.md, "Embedding tiers").
-DEFAULT_EMBEDDER = "minilm"
+DEFAULT_EMBEDDER = "minilm-int8"
 EMBEDDER_ENV = "FAILGRAPH_EMBEDDER"
 
 

@@ -12,7 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from failgraph.kg.embed import EMBEDDER_ENV, MODEL_ID, Embedder, TextEmbedder, embedder_name, make_embedder, model_dir
+from failgraph.kg.embed import (
+    DEFAULT_EMBEDDER,
+    EMBEDDER_ENV,
+    MODEL_ID,
+    Embedder,
+    TextEmbedder,
+    embedder_name,
+    make_embedder,
+    model_dir,
+)
 from failgraph.kg.static_embed import (
     META,
     StaticEmbedder,
@@ -122,7 +131,7 @@ def test_an_index_built_by_one_tier_is_stale_for_the_other(tmp_path):
 def test_the_tier_comes_from_the_option_then_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(EMBEDDER_ENV, raising=False)
     assert embedder_name(None) is None and embedder_name("static") == "static"
-    assert make_embedder(None, tmp_path).name == "minilm"  # on ONNX Runtime or torch
+    assert make_embedder(None, tmp_path).name == DEFAULT_EMBEDDER == "minilm-int8"  # the measured default
     monkeypatch.setenv(EMBEDDER_ENV, "static")
     assert isinstance(make_embedder(None, tmp_path), StaticEmbedder)
     assert make_embedder("minilm", tmp_path).name == "minilm"

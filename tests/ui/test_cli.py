@@ -59,6 +59,7 @@ def test_build_persists_the_text_index(tmp_path, dataset_slice):
     from failgraph.assistant.persist import MODELS_DIR
     from failgraph.ingest.cases import default_cases_path
     from failgraph.kg.corpus import CORPUS_FILE
+    from failgraph.kg.embed import make_embedder
     from failgraph.kg.home import GraphHome
     from failgraph.kg.snapshot_index import INDEX_DIR
 
@@ -73,6 +74,8 @@ def test_build_persists_the_text_index(tmp_path, dataset_slice):
     assert (GraphHome(home).current() / MODELS_DIR / "models.json").is_file()
 
     class NoEmbedding:
+        key = make_embedder(None).key  # the default tier's, which the build used (creating it loads nothing)
+
         def encode(self, texts, **kw):
             raise AssertionError("re-embedded")
 
