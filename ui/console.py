@@ -20,7 +20,7 @@ EmbedderOpt = Annotated[str | None, typer.Option(
     "--embedder", metavar="minilm|minilm-int8|static",
     help="Embedding tier: minilm (the transformer), minilm-int8 (its int8-quantised weights, about twice as fast) or "
          "static (distilled from it at first use and cached in the home; about 1 ms a report, no torch). "
-         "Default: $FAILGRAPH_EMBEDDER, else the tier the graph's index was built with, else minilm.")]
+         "Default: $FAILGRAPH_EMBEDDER, else the tier the graph's index was built with, else minilm-int8.")]
 AllowServiceOpt = Annotated[list[str] | None, typer.Option(
     "--allow-service", metavar="IRI",
     help="A SPARQL endpoint that SERVICE may call (repeatable; also $FAILGRAPH_SPARQL_ALLOWED_SERVICES). Without "
