@@ -576,8 +576,33 @@ def test_gold_versions_the_report_does_not_state_are_not_scored(tmp_path):
     "vllm: error: unrecognized arguments: --enable-reasoning",
     "error loading model vocabulary: unknown pre-tokenizer type: 'deepseek-r1-qwen'",
     "DLL load failed while importing exllamav2_ext: The specified procedure could not be found.",
+    "error loading model vocabulary : unknown pre-tokenizer type: \"deepseek-r1-qwen\"",
+    "CUDA error: an illegal memory access was encountered",
+    'Missing key(s) in state_dict: "lm_head.weight".',
+    "unsupported operand type(s) for %: 'int' and 'NoneType'",
+    "Engine loop failed with error: module 'triton.language' has no attribute 'inline_asm_elementwise'",
+    "Value error, max_num_batched_tokens (2048) is smaller than max_model_len (40960).",
+    "Input prompt (5556 tokens) is too long and exceeds limit of 2048",
+    "Parameter model.layers.14.mlp.gate_up_proj.weight_scale_inv not found in params_dict",
+    '{"object":"error","message":"The model `Qwen1.5-14B-Chat` does not exist.","type":"NotFoundError","code":404}',
+    "  what():  [TM][ERROR] CUDA runtime error: out of memory",
+    "md5sum: WARNING: 2 of 10 computed checksums did NOT match",
+    "fatal: repository 'https://github.com/huggingface/transformers@f742a64/' not found",
 ])
 def test_messages_pasted_without_their_exception_type_are_error_lines(line):
     from failgraph.ingest.extract import extract_errors
 
     assert extract_errors(f"It fails at start-up.\n{line}\nAny idea?")
+
+
+@pytest.mark.parametrize("line", [
+    "I set a value error threshold of 0.1 in the config.",
+    "The CUDA error rate went down after the driver update.",
+    "what() does this function return?",
+    "Checking the model parameter names in params_dict for the shards",
+])
+def test_prose_near_the_known_messages_is_not_an_error_line(line):
+    from failgraph.ingest.extract import extract_errors
+
+    assert not extract_errors(f"Some context.\n{line}\nThanks.")
+
