@@ -17,12 +17,16 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN
 
 from .cjk import cjk_bigrams
 
 K1, B = 1.5, 0.75
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+#: Lucene's English stop words, as ``bm25s.stopwords.STOPWORDS_EN`` has them (a test keeps the two equal); written out
+#: here because importing bm25s for them cost a one-shot ``failgraph diagnose`` about 0.15 s.
+STOPWORDS_EN = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
+                "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this",
+                "to", "was", "will", "with")
 _STOP = frozenset(STOPWORDS_EN)
 FILES = ("keyword_vocab.json", "keyword_indptr.npy", "keyword_docs.npy", "keyword_tf.npy", "keyword_doclen.npy")
 

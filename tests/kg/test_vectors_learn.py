@@ -101,3 +101,14 @@ def test_an_index_saved_before_bm25_kept_counts_gets_its_keywords_without_embedd
     index, built = TextIndex.load_or_build(tmp_path / "vectors", ids, texts, NoEmbedding())
     assert not built and [h.id for h in index.keywords.search("NCCL", 2)] == ["c"]
     assert all((tmp_path / "vectors" / name).is_file() for name in FILES)  # saved for the next start
+
+
+def test_the_stop_words_are_those_of_bm25s():
+    """Written out in kg/keyword.py (importing bm25s for them slowed every start); they must not drift from the
+    tokenizer that saved indexes were built with."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    from failgraph.kg import keyword
+
+    assert tuple(STOPWORDS_EN) == keyword.STOPWORDS_EN
+    assert keyword.keyword_tokens("The model is in the GPU and it hangs") == ["model", "gpu", "hangs"]
