@@ -10,8 +10,9 @@ import re
 
 from pydantic import BaseModel, Field
 
-from ..ingest.records import issue_key
+from ..ingest.records import IssueRef, issue_key
 from ..ontology.namespaces import FG, FGID
+from .corpus import PastFailure
 from .named_queries import get_query
 from .store import GraphStore
 
@@ -21,7 +22,7 @@ UNBOUND = "VALUES ?issue { UNDEF }"
 class IssueLabel(BaseModel):
     """One labeled failure record about the issue."""
 
-    symptom: str
+    symptom: str | None = Field(description="None only for a learned label that names a root cause alone")
     root_cause: str
     stage: str | None = None
     model: str | None = None
@@ -143,4 +144,22 @@ def issue_facts(store: GraphStore, issue_id: str) -> IssueFacts | None:
         error_signatures=linked.get(f"{FG}hasErrorSignature", []), sources=sources)
 
 
-__all__ = ["IssueFacts", "IssueFix", "IssueLabel", "LibraryVersionFact", "issue_facts", "issue_url_of"]
+#: The source named for what the graph learned after its build (``failgraph ingest jsonl``, the GitHub bot).
+LEARNED_SOURCE = "learned"
+
+
+def learned_issue_facts(failure: PastFailure) -> IssueFacts:
+    """What the knowledge base knows of an issue it learned after the graph was built (the server's store, opened
+    read-only at start, sees the learned quads only after a restart)."""
+    ref = IssueRef.from_url(failure.url)
+    symptoms = failure.symptoms or [None]
+    labels = [IssueLabel(symptom=symptoms[min(i, len(symptoms) - 1)], root_cause=cause, model=failure.model,
+                         source=LEARNED_SOURCE) for i, cause in enumerate(failure.root_causes)]
+    return IssueFacts(id=failure.key, url=failure.url, repository=ref.repository, number=ref.number,
+                      title=failure.title or None, text=failure.text, model=failure.model, labels=labels,
+                      fix=IssueFix(text=failure.fix, confirmed=failure.fix_confirmed) if failure.fix else None,
+                      sources=[LEARNED_SOURCE])
+
+
+__all__ = ["LEARNED_SOURCE", "IssueFacts", "IssueFix", "IssueLabel", "LibraryVersionFact", "issue_facts",
+           "issue_url_of", "learned_issue_facts"]

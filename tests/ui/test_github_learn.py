@@ -123,8 +123,14 @@ def test_the_webhook_service_learns_into_the_graph_and_answers_from_it(tmp_path,
             return [s["url"] for s in client.post("/v1/similar", json={"text": text}).json()["results"]]
 
         assert url not in similar_urls()
+        assert client.get(f"/v1/issues/{REPO}/9").status_code == 503  # this app has no store, and knows no such issue
         assert client.post("/github/webhook", content=body, headers=headers).json()["status"] == "queued"
         assert wait_until(lambda: url in similar_urls(), timeout=30)  # no rebuild, no restart
+        facts = client.get(f"/v1/issues/{REPO}/9").json()  # what it learned, from the knowledge base
+        assert facts["id"] == f"{REPO}#9" and facts["url"] == url
+        assert [lab["root_cause"] for lab in facts["labels"]] == [LEAF] and facts["sources"] == ["learned"]
+        assert text in facts["text"]
+        assert client.get(f"/v1/issues/{REPO}/10").status_code == 503
     [entry] = read_delta(home.current())
     assert entry.item.key == f"{REPO}#9" and entry.item.labeler == "maint"
     kb = KnowledgeBase.from_home(home, emb)
